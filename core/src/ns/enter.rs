@@ -1,0 +1,5 @@
+//! placeholder
+/// placeholder
+pub enum NsSource {}
+/// placeholder
+pub fn enter() {}

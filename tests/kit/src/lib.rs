@@ -405,6 +405,20 @@ fn drop_to_nobody() -> Result<(), String> {
     Ok(())
 }
 
+/// Turns the calling (single-threaded) process into what [`Mode::Rootless`] gives a case:
+/// uid/gid 65534 without capabilities, then its own user namespace (65534 mapped to 0,
+/// setgroups denied) and mount namespace with `/` rprivate. For `in_child` bodies of root
+/// cases that need an unprivileged user namespace below state root made.
+pub fn enter_rootless() {
+    enter_mode(Mode::Rootless).unwrap_or_else(|e| panic!("enter rootless mode: {e}"));
+}
+
+/// Drops the calling process to uid/gid 65534 without capabilities, keeping it dumpable so
+/// it can still write its own id maps after creating a user namespace.
+pub fn become_nobody() {
+    drop_to_nobody().unwrap_or_else(|e| panic!("drop to nobody: {e}"));
+}
+
 fn enter_mode(mode: Mode) -> Result<(), String> {
     match mode {
         Mode::Root => {

@@ -59,3 +59,4 @@ mod sys;
 pub use error::{Errno, Error, Result};
 pub use ns::{Namespaces, NsFd, NsId, NsKind, NsSource, enter, namespaces, unshare};
 pub use process::Pid;
+pub use table::{Mount, MountPropagation, TableSource, mounts, mounts_of_namespace};

@@ -47,6 +47,12 @@ use bitflags::bitflags;
 use crate::error::{Errno, Error, Result, hints};
 use crate::sys::mount_api::{self as sys, MountAttr, SetattrTarget};
 
+/// An `MS_*` constant (a `c_ulong`, 32 bits wide on 32-bit targets) as a `u64`.
+#[allow(clippy::unnecessary_cast)] // the same type only on 64-bit targets
+const fn ms_bits(flag: libc::c_ulong) -> u64 {
+    flag as u64
+}
+
 /// `PATH_MAX` on Linux, counting the terminating NUL.
 const PATH_MAX: usize = libc::PATH_MAX as usize;
 /// `NAME_MAX` on Linux: the longest path component.
@@ -381,26 +387,26 @@ bitflags! {
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub struct MountFlags: u64 {
         /// `MS_RDONLY` (`ro`): no writes through this mount.
-        const RDONLY = libc::MS_RDONLY as u64;
+        const RDONLY = ms_bits(libc::MS_RDONLY);
         /// `MS_NOSUID` (`nosuid`): set-user-id and set-group-id bits and file capabilities
         /// are ignored on exec.
-        const NOSUID = libc::MS_NOSUID as u64;
+        const NOSUID = ms_bits(libc::MS_NOSUID);
         /// `MS_NODEV` (`nodev`): device files cannot be opened.
-        const NODEV = libc::MS_NODEV as u64;
+        const NODEV = ms_bits(libc::MS_NODEV);
         /// `MS_NOEXEC` (`noexec`): nothing can be executed.
-        const NOEXEC = libc::MS_NOEXEC as u64;
+        const NOEXEC = ms_bits(libc::MS_NOEXEC);
         /// `MS_NOATIME` (`noatime`): access times are never updated.
-        const NOATIME = libc::MS_NOATIME as u64;
+        const NOATIME = ms_bits(libc::MS_NOATIME);
         /// `MS_NODIRATIME` (`nodiratime`): directory access times are never updated.
-        const NODIRATIME = libc::MS_NODIRATIME as u64;
+        const NODIRATIME = ms_bits(libc::MS_NODIRATIME);
         /// `MS_RELATIME` (`relatime`): access times are updated only when older than the
         /// modification time (or a day old); the kernel's default.
-        const RELATIME = libc::MS_RELATIME as u64;
+        const RELATIME = ms_bits(libc::MS_RELATIME);
         /// `MS_STRICTATIME` (`strictatime`): every access updates the access time.
-        const STRICTATIME = libc::MS_STRICTATIME as u64;
+        const STRICTATIME = ms_bits(libc::MS_STRICTATIME);
         /// `MS_NOSYMFOLLOW` (`nosymfollow`, Linux 5.10): symlinks are not followed when
         /// resolving paths through this mount.
-        const NOSYMFOLLOW = libc::MS_NOSYMFOLLOW as u64;
+        const NOSYMFOLLOW = ms_bits(libc::MS_NOSYMFOLLOW);
     }
 }
 
@@ -1045,9 +1051,9 @@ pub fn bind(source: &Path, target: &Path, opts: &BindOptions) -> Result<()> {
     // 3. Classic path: bind from the descriptor through /proc, then set the flags.
     let fd_path = format!("/proc/self/fd/{}", source_fd.as_raw_fd());
     let fd_path_c = CString::new(fd_path).expect("no NUL in a /proc/self/fd path");
-    let mut ms = libc::MS_BIND as u64;
+    let mut ms = ms_bits(libc::MS_BIND);
     if opts.recursive {
-        ms |= libc::MS_REC as u64;
+        ms |= ms_bits(libc::MS_REC);
     }
     sys::mount(Some(&fd_path_c), &target_c, None, ms, None).map_err(|errno| {
         let e = bind_error(errno);
@@ -1192,7 +1198,7 @@ fn remount_each(
             .with_path(path)
         })?;
         let points = mount_points_under(&real)?;
-        if !points.iter().any(|p| *p == real) {
+        if !points.contains(&real) {
             return Err(flags_error(Errno::EINVAL, path, set, clear));
         }
         let mut cs = Vec::with_capacity(points.len());
@@ -1208,7 +1214,7 @@ fn remount_each(
             .map(MountFlags::from_statfs)
             .map_err(|errno| Error::new("read mount flags (statfs) of", errno).with_path(point))?;
         let flags = remount_flags(current, set, clear);
-        let ms = libc::MS_REMOUNT as u64 | libc::MS_BIND as u64 | flags.bits();
+        let ms = ms_bits(libc::MS_REMOUNT) | ms_bits(libc::MS_BIND) | flags.bits();
         sys::mount(None, point_c, None, ms, None)
             .map_err(|errno| flags_error(errno, point, set, clear))?;
     }
@@ -1222,23 +1228,53 @@ fn flags_error(errno: Errno, path: &Path, set: MountFlags, clear: MountFlags) ->
         _ => format!("set mount flags {set} and clear {clear} on"),
     };
     Error::new(what, errno).with_path(path).or_hint(|| {
-        if errno == Errno::EPERM && !clear.is_empty() && has_cap_sys_admin() {
-            let locked = path_cstring_lossless(path)
-                .and_then(|c| sys::statfs_flags(&c).ok())
-                .map(|st| MountFlags::from_statfs(st) & clear)
-                .filter(|f| !f.is_empty())
-                .unwrap_or(clear);
-            return Some(format!(
-                "cannot clear {locked}: locked by parent namespace (the flag was set by a \
-                 more privileged mount namespace, and a user namespace may add flags but \
-                 never clear those)"
-            ));
+        if errno == Errno::EPERM && has_cap_sys_admin() {
+            if let Some(hint) = locked_flags_hint(path, set, clear) {
+                return Some(hint);
+            }
         }
         if errno == Errno::EINVAL {
             return not_a_mount_point_hint(path);
         }
         common_hint(errno)
     })
+}
+
+/// Why a flag change by a caller that has CAP_SYS_ADMIN got EPERM: it touches flags locked
+/// by a more privileged mount namespace. `None` when it does not.
+fn locked_flags_hint(path: &Path, set: MountFlags, clear: MountFlags) -> Option<String> {
+    const WHY: &str = "a mount that came from a more privileged mount namespace keeps the \
+                       flags set there: a user namespace may add restrictions but never lift \
+                       them";
+    let current = path_cstring_lossless(path)
+        .and_then(|c| sys::statfs_flags(&c).ok())
+        .map(MountFlags::from_statfs);
+    let cleared = match current {
+        Some(current) => current & clear,
+        None => clear,
+    };
+    if !cleared.is_empty() {
+        return Some(format!(
+            "cannot clear {cleared}: locked by parent namespace ({WHY})"
+        ));
+    }
+    // The atime mode (with nodiratime) is locked as a whole: it cannot change at all.
+    let atime = (set | clear) & (ATIME_FLAGS | MountFlags::NODIRATIME);
+    if !atime.is_empty() {
+        let now = current.map_or_else(String::new, |c| {
+            let mode = c & (ATIME_FLAGS | MountFlags::NODIRATIME);
+            if mode.is_empty() {
+                " (it is strictatime)".to_owned()
+            } else {
+                format!(" (it is {mode})")
+            }
+        });
+        return Some(format!(
+            "cannot change the atime mode to {atime}: the atime mode{now} is locked by parent \
+             namespace ({WHY})"
+        ));
+    }
+    None
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1279,12 +1315,12 @@ impl Propagation {
 
     /// The `MS_*` flag for `mount(2)`.
     pub const fn ms_flag(self) -> u64 {
-        (match self {
+        ms_bits(match self {
             Propagation::Private => libc::MS_PRIVATE,
             Propagation::Slave => libc::MS_SLAVE,
             Propagation::Shared => libc::MS_SHARED,
             Propagation::Unbindable => libc::MS_UNBINDABLE,
-        }) as u64
+        })
     }
 
     fn step(self, recursive: bool) -> &'static str {
@@ -1341,7 +1377,7 @@ pub fn set_propagation(path: &Path, propagation: Propagation, recursive: bool) -
     let path_c = checked_path(path, step)?;
     let mut ms = propagation.ms_flag();
     if recursive {
-        ms |= libc::MS_REC as u64;
+        ms |= ms_bits(libc::MS_REC);
     }
     sys::mount(Some(c"none"), &path_c, None, ms, None).map_err(|errno| {
         Error::new(step, errno).with_path(path).or_hint(|| {
@@ -1878,7 +1914,8 @@ mod tests {
         assert_eq!(MountFlags::NODIRATIME.bits(), 0x800);
         assert_eq!(MountFlags::RELATIME.bits(), 1 << 21);
         assert_eq!(MountFlags::STRICTATIME.bits(), 1 << 24);
-        let e = MountFlags::from_raw(libc::MS_NOSUID as u64 | libc::MS_BIND as u64).unwrap_err();
+        let e =
+            MountFlags::from_raw(ms_bits(libc::MS_NOSUID) | ms_bits(libc::MS_BIND)).unwrap_err();
         assert_eq!(e.errno(), Errno::EINVAL);
         assert!(e.to_string().contains("0x1000"), "{e}");
         assert!(MountFlags::from_raw(1 << 40).is_err());
@@ -1914,7 +1951,7 @@ mod tests {
         }
         assert!("rprivate".parse::<Propagation>().is_err());
         assert!("Private".parse::<Propagation>().is_err());
-        assert_eq!(Propagation::Private.ms_flag(), libc::MS_PRIVATE as u64);
+        assert_eq!(Propagation::Private.ms_flag(), ms_bits(libc::MS_PRIVATE));
     }
 
     #[test]

@@ -900,6 +900,9 @@ fn tmpfs_hint(errno: Errno, opts: &TmpfsOptions) -> Option<String> {
         }
         return (!why.is_empty()).then(|| why.join("; "));
     }
+    if errno == Errno::ENOENT {
+        return Some("the target directory does not exist (create it first)".to_owned());
+    }
     common_hint(errno)
 }
 
@@ -1028,7 +1031,17 @@ pub fn bind(source: &Path, target: &Path, opts: &BindOptions) -> Result<()> {
                     // No mount_setattr: remount after attaching (step 3's second half).
                     Err(Errno::ENOSYS) => {}
                     Err(errno) => {
-                        return Err(flags_error(errno, target, flags, MountFlags::empty()));
+                        // The detached copy has the source's flags: look there for the hint.
+                        let none = MountFlags::empty();
+                        return Err(Error::new(format!("set mount flags {flags} on"), errno)
+                            .with_path(target)
+                            .or_hint(|| {
+                                let locked = errno == Errno::EPERM && has_cap_sys_admin();
+                                locked
+                                    .then(|| locked_flags_hint(source, flags, none))
+                                    .flatten()
+                                    .or_else(|| common_hint(errno))
+                            }));
                     }
                 }
             }
@@ -1221,6 +1234,7 @@ fn remount_each(
     Ok(())
 }
 
+/// The error of a flag change on the mount at `path` (whose current flags the hint reads).
 fn flags_error(errno: Errno, path: &Path, set: MountFlags, clear: MountFlags) -> Error {
     let what = match (set.is_empty(), clear.is_empty()) {
         (false, true) => format!("set mount flags {set} on"),
@@ -1603,6 +1617,9 @@ fn not_a_mount_point_hint(path: &Path) -> Option<String> {
 }
 
 fn bind_hint(errno: Errno, recursive: bool) -> Option<String> {
+    if errno == Errno::ENOENT {
+        return Some("the bind target does not exist (create it first)".to_owned());
+    }
     if errno == Errno::EINVAL && !recursive {
         return Some(
             "a non-recursive bind is refused when the source has submounts locked by a more \

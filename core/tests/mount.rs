@@ -541,7 +541,10 @@ fn tmpfs_errors_name_step_and_target(ctx: &Ctx) {
     assert_eq!(e.errno(), Errno::ENOENT);
     assert_eq!(e.step(), "mount tmpfs on");
     assert_eq!(e.path(), Some(missing.as_path()));
-    assert!(e.to_string().contains("does not exist"), "{e}");
+    assert!(
+        e.to_string().contains("target directory does not exist"),
+        "{e}"
+    );
     let file = ctx.scratch().join("file");
     std::fs::write(&file, "x").unwrap();
     let e = mount_tmpfs(&file.join("below"), &TmpfsOptions::new()).unwrap_err();
@@ -789,6 +792,15 @@ fn check_locked_flags(locked: &Path, dst: &Path, naive: &Path) {
     set_mount_flags(dst, MountFlags::empty(), MountFlags::RDONLY, false).unwrap();
     assert!(!vfs_flags(dst).contains(MountFlags::RDONLY));
     assert!(vfs_flags(dst).contains(MountFlags::NOSUID));
+    // A non-recursive bind would uncover what the locked submount hides: refused, and
+    // the hint says to bind recursively.
+    let e = bind(locked, naive, &BindOptions::new().recursive(false)).unwrap_err();
+    assert_eq!(e.errno(), Errno::EINVAL);
+    assert!(e.to_string().contains("bind recursively"), "{e}");
+    // A locked submount cannot be unmounted on its own; the hint says why.
+    let e = unmount(&locked.join("sub"), UnmountFlags::empty()).unwrap_err();
+    assert_eq!(e.errno(), Errno::EINVAL);
+    assert!(e.to_string().contains("the mount is locked"), "{e}");
 }
 
 fn bind_readonly_keeps_locked_flags(ctx: &Ctx) {

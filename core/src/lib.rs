@@ -57,6 +57,10 @@ pub mod table;
 mod sys;
 
 pub use error::{Errno, Error, Result};
+pub use mount::{
+    BindOptions, Inodes, MountFlags, Propagation, Size, TmpfsOptions, UnmountFlags, bind,
+    mount_tmpfs, parse_size, set_mount_flags, set_propagation, unmount,
+};
 pub use ns::{Namespaces, NsFd, NsId, NsKind, NsSource, enter, namespaces, unshare};
 pub use process::Pid;
 pub use table::{Mount, MountPropagation, TableSource, mounts, mounts_of_namespace};

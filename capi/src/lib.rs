@@ -14,10 +14,11 @@ use std::ffi::c_char;
 /// Never fails; the string is owned by the library and must not be freed.
 #[unsafe(no_mangle)]
 pub extern "C" fn mntns_version() -> *const c_char {
-    const VERSION: &std::ffi::CStr =
-        match std::ffi::CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
-            Ok(v) => v,
-            Err(_) => panic!("version contains a NUL byte"),
-        };
+    const VERSION: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
+        concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes(),
+    ) {
+        Ok(v) => v,
+        Err(_) => panic!("version contains a NUL byte"),
+    };
     VERSION.as_ptr()
 }

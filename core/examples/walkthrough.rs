@@ -121,7 +121,12 @@ fn host_side(pid: libc::pid_t, mut ready: std::fs::File, mut go: std::fs::File) 
     }
 }
 
-fn child(work: &Path, parent: Pid, mut ready: std::fs::File, mut go: std::fs::File) -> mntns::Result<i32> {
+fn child(
+    work: &Path,
+    parent: Pid,
+    mut ready: std::fs::File,
+    mut go: std::fs::File,
+) -> mntns::Result<i32> {
     // 1. unshare -m (and -U with a map of ourselves to root when we are not root).
     // SAFETY: geteuid/getegid have no preconditions.
     let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
@@ -131,7 +136,12 @@ fn child(work: &Path, parent: Pid, mut ready: std::fs::File, mut go: std::fs::Fi
     } else {
         step("unshare -Urm   (not root: a user namespace maps you to root)");
         mntns::unshare(Namespaces::USER | Namespaces::MOUNT)?;
-        write_id_maps(None, &[IdMap::single(0, uid)], &[IdMap::single(0, gid)], SetGroups::Deny)?;
+        write_id_maps(
+            None,
+            &[IdMap::single(0, uid)],
+            &[IdMap::single(0, gid)],
+            SetGroups::Deny,
+        )?;
     }
     // unshare(1) makes every mount private by default; so do we, so nothing propagates out.
     set_propagation(Path::new("/"), Propagation::Private, true)?;
@@ -139,7 +149,10 @@ fn child(work: &Path, parent: Pid, mut ready: std::fs::File, mut go: std::fs::Fi
     // 2. mount -o size=1m -t tmpfs tmpfs tmp1
     let tmp1 = work.join("tmp1");
     std::fs::create_dir(&tmp1).map_err(io("mkdir", &tmp1))?;
-    step(&format!("mount -o size=1m -t tmpfs tmpfs {}", tmp1.display()));
+    step(&format!(
+        "mount -o size=1m -t tmpfs tmpfs {}",
+        tmp1.display()
+    ));
     mount_tmpfs(&tmp1, &TmpfsOptions::new().size(Size::parse("1m")?))?;
 
     // 3. mount | grep tmp1
@@ -170,7 +183,10 @@ fn child(work: &Path, parent: Pid, mut ready: std::fs::File, mut go: std::fs::Fi
     //    none), and an empty old-root directory.
     let new_root = work.join("new-root");
     std::fs::create_dir(&new_root).map_err(io("mkdir", &new_root))?;
-    step(&format!("mount -t tmpfs tmpfs {}; populate it", new_root.display()));
+    step(&format!(
+        "mount -t tmpfs tmpfs {}; populate it",
+        new_root.display()
+    ));
     mount_tmpfs(&new_root, &TmpfsOptions::parse("size=16m,mode=755")?)?;
     let shell = populate_root(&new_root)?;
     std::fs::create_dir(new_root.join("old-root")).map_err(io("mkdir", &new_root))?;
@@ -193,8 +209,11 @@ fn child(work: &Path, parent: Pid, mut ready: std::fs::File, mut go: std::fs::Fi
         .env("PATH", "/bin:/usr/bin")
         .status()
         .map_err(|e| {
-            mntns::Error::new("run command", mntns::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
-                .with_path(&shell)
+            mntns::Error::new(
+                "run command",
+                mntns::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+            )
+            .with_path(&shell)
         })?;
     Ok(status.code().unwrap_or(1))
 }
@@ -213,12 +232,19 @@ fn populate_root(root: &Path) -> mntns::Result<PathBuf> {
         for applet in APPLETS {
             symlink("busybox", bin.join(applet)).map_err(io("symlink", &bin))?;
         }
-        println!("        /bin/busybox (static) and {} applets", APPLETS.len());
+        println!(
+            "        /bin/busybox (static) and {} applets",
+            APPLETS.len()
+        );
         return Ok(PathBuf::from("/bin/sh"));
     }
     let usr = root.join("usr");
     std::fs::create_dir(&usr).map_err(io("mkdir", &usr))?;
-    mntns::bind(Path::new("/usr"), &usr, &mntns::BindOptions::new().readonly(true))?;
+    mntns::bind(
+        Path::new("/usr"),
+        &usr,
+        &mntns::BindOptions::new().readonly(true),
+    )?;
     for link in ["bin", "lib", "lib64", "sbin"] {
         if let Ok(target) = std::fs::read_link(Path::new("/").join(link)) {
             symlink(target, root.join(link)).map_err(io("symlink", root))?;
@@ -252,10 +278,17 @@ fn is_static_executable(path: &Path) -> bool {
 
 fn list_dir(path: &str) -> String {
     let mut names: Vec<String> = std::fs::read_dir(path)
-        .map(|d| d.filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned())).collect())
+        .map(|d| {
+            d.filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned()))
+                .collect()
+        })
         .unwrap_or_default();
     names.sort();
-    if names.is_empty() { "(nothing)".into() } else { names.join(" ") }
+    if names.is_empty() {
+        "(nothing)".into()
+    } else {
+        names.join(" ")
+    }
 }
 
 fn step(what: &str) {
@@ -264,7 +297,11 @@ fn step(what: &str) {
 
 fn io<'a>(step: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> mntns::Error + 'a {
     move |e| {
-        mntns::Error::new(step, mntns::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))).with_path(path)
+        mntns::Error::new(
+            step,
+            mntns::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+        )
+        .with_path(path)
     }
 }
 
@@ -281,5 +318,10 @@ fn pipe() -> (std::fs::File, std::fs::File) {
     assert_eq!(rc, 0, "pipe2: {}", std::io::Error::last_os_error());
     use std::os::fd::FromRawFd;
     // SAFETY: pipe2 returned two new descriptors that we own.
-    unsafe { (std::fs::File::from_raw_fd(fds[0]), std::fs::File::from_raw_fd(fds[1])) }
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    }
 }

@@ -110,7 +110,10 @@ pub enum SetGroups {
 /// `EINVAL` naming the offending line(s).
 pub fn validate(maps: &[IdMap], step: &'static str) -> Result<()> {
     if maps.is_empty() {
-        return Err(Error::invalid(step, "the map is empty; give at least one line"));
+        return Err(Error::invalid(
+            step,
+            "the map is empty; give at least one line",
+        ));
     }
     if maps.len() > MAX_MAP_LINES {
         return Err(Error::invalid(
@@ -141,7 +144,8 @@ pub fn validate(maps: &[IdMap], step: &'static str) -> Result<()> {
     }
     for (i, a) in maps.iter().enumerate() {
         for b in &maps[i + 1..] {
-            let inside = u64::from(a.inside) < b.end_inside() && u64::from(b.inside) < a.end_inside();
+            let inside =
+                u64::from(a.inside) < b.end_inside() && u64::from(b.inside) < a.end_inside();
             let outside =
                 u64::from(a.outside) < b.end_outside() && u64::from(b.outside) < a.end_outside();
             if inside || outside {
@@ -269,8 +273,20 @@ mod tests {
         let m: IdMap = "0 1000 1".parse().unwrap();
         assert_eq!(m, IdMap::single(0, 1000));
         assert_eq!(m.to_string(), "0 1000 1");
-        assert_eq!("0:100000:65536".parse::<IdMap>().unwrap(), IdMap::new(0, 100000, 65536));
-        for bad in ["", "0 1", "0 1 2 3", "0 -1 1", "a b c", "0 0 0", "0 0 4294967296", "1 1 4294967295"] {
+        assert_eq!(
+            "0:100000:65536".parse::<IdMap>().unwrap(),
+            IdMap::new(0, 100000, 65536)
+        );
+        for bad in [
+            "",
+            "0 1",
+            "0 1 2 3",
+            "0 -1 1",
+            "a b c",
+            "0 0 0",
+            "0 0 4294967296",
+            "1 1 4294967295",
+        ] {
             let e = bad.parse::<IdMap>().unwrap_err();
             assert_eq!(e.errno(), Errno::EINVAL, "{bad:?}");
             assert!(e.to_string().contains(&format!("{bad:?}")), "{e}");
@@ -279,15 +295,35 @@ mod tests {
 
     #[test]
     fn validate_rejects_empty_overlap_and_too_many() {
-        assert!(validate(&[], "t").unwrap_err().to_string().contains("empty"));
+        assert!(
+            validate(&[], "t")
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
         let overlap_in = [IdMap::new(0, 1000, 10), IdMap::new(5, 5000, 10)];
-        assert!(validate(&overlap_in, "t").unwrap_err().to_string().contains("overlap inside"));
+        assert!(
+            validate(&overlap_in, "t")
+                .unwrap_err()
+                .to_string()
+                .contains("overlap inside")
+        );
         let overlap_out = [IdMap::new(0, 1000, 10), IdMap::new(100, 1009, 1)];
-        assert!(validate(&overlap_out, "t").unwrap_err().to_string().contains("overlap outside"));
+        assert!(
+            validate(&overlap_out, "t")
+                .unwrap_err()
+                .to_string()
+                .contains("overlap outside")
+        );
         let adjacent = [IdMap::new(0, 1000, 10), IdMap::new(10, 1010, 10)];
         validate(&adjacent, "t").unwrap();
         let many: Vec<IdMap> = (0..341).map(|i| IdMap::single(i, i)).collect();
-        assert!(validate(&many, "t").unwrap_err().to_string().contains("340"));
+        assert!(
+            validate(&many, "t")
+                .unwrap_err()
+                .to_string()
+                .contains("340")
+        );
         validate(&many[..340], "t").unwrap();
         let whole = [IdMap::new(0, 0, u32::MAX)];
         validate(&whole, "t").unwrap();

@@ -62,5 +62,6 @@ pub use mount::{
     mount_tmpfs, parse_size, set_mount_flags, set_propagation, unmount,
 };
 pub use ns::{Namespaces, NsFd, NsId, NsKind, NsSource, enter, namespaces, unshare};
+pub use pivot::{PivotOptions, RootPropagation, pivot_root, pivot_root_with};
 pub use process::Pid;
 pub use table::{Mount, MountPropagation, TableSource, mounts, mounts_of_namespace};

@@ -213,9 +213,11 @@ fn verify_cwd_is_root(root_stat: &libc::stat) -> Result<()> {
     // SAFETY: buf is writable for its length; getcwd NUL-terminates on success.
     let p = unsafe { libc::getcwd(buf.as_mut_ptr().cast(), buf.len()) };
     if p.is_null() || buf[0] != b'/' || buf[1] != 0 {
-        return Err(Error::new("verify cwd after pivot_root", Errno::EXDEV).with_hint(
-            "the working directory is not the new root (getcwd does not return \"/\")",
-        ));
+        return Err(
+            Error::new("verify cwd after pivot_root", Errno::EXDEV).with_hint(
+                "the working directory is not the new root (getcwd does not return \"/\")",
+            ),
+        );
     }
     let here = std::fs::metadata("/").map_err(|e| {
         Error::new(
@@ -245,7 +247,10 @@ fn explain_pivot(errno: Errno, new_root: &Path) -> Error {
         for line in text.split(|&b| b == b'\n') {
             let fields: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
             if fields.len() > 4 && fields[4] == b"/" {
-                let rest = line.windows(3).position(|w| w == b" - ").map(|i| &line[i + 3..]);
+                let rest = line
+                    .windows(3)
+                    .position(|w| w == b" - ")
+                    .map(|i| &line[i + 3..]);
                 if rest.is_some_and(|r| r.starts_with(b"rootfs ")) {
                     causes.push(
                         "the current root is the initramfs (rootfs), which cannot be pivoted \
@@ -280,7 +285,12 @@ fn cstring(p: &Path, step: &'static str) -> Result<CString> {
 
 fn open_dir(c: &CString, path: &Path) -> Result<OwnedFd> {
     // SAFETY: c is NUL-terminated; O_PATH|O_DIRECTORY opens nothing but the directory.
-    let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
     if fd < 0 {
         return Err(Error::last_os("open new root").with_path(path));
     }
@@ -342,11 +352,22 @@ fn mount_raw(
 ) -> std::result::Result<(), Errno> {
     let src = source.map_or(c"none".as_ptr(), |s| s.as_ptr());
     // SAFETY: all pointers are NUL-terminated strings or null; no data argument.
-    let rc = unsafe { libc::mount(src, target.as_ptr(), std::ptr::null(), flags, std::ptr::null()) };
+    let rc = unsafe {
+        libc::mount(
+            src,
+            target.as_ptr(),
+            std::ptr::null(),
+            flags,
+            std::ptr::null(),
+        )
+    };
     if rc != 0 { Err(Errno::last()) } else { Ok(()) }
 }
 
-fn pivot_raw(new_root: &std::ffi::CStr, put_old: &std::ffi::CStr) -> std::result::Result<(), Errno> {
+fn pivot_raw(
+    new_root: &std::ffi::CStr,
+    put_old: &std::ffi::CStr,
+) -> std::result::Result<(), Errno> {
     // SAFETY: pivot_root takes two NUL-terminated paths.
     let rc = unsafe { libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) };
     if rc != 0 { Err(Errno::last()) } else { Ok(()) }
@@ -364,8 +385,14 @@ mod tests {
 
     #[test]
     fn old_root_paths() {
-        assert_eq!(old_root_relative(Path::new("/old-root")).unwrap(), Path::new("old-root"));
-        assert_eq!(old_root_relative(Path::new("a/./b")).unwrap(), Path::new("a/b"));
+        assert_eq!(
+            old_root_relative(Path::new("/old-root")).unwrap(),
+            Path::new("old-root")
+        );
+        assert_eq!(
+            old_root_relative(Path::new("a/./b")).unwrap(),
+            Path::new("a/b")
+        );
         for bad in ["/", "", ".", "../x", "a/../../b"] {
             let e = old_root_relative(Path::new(bad)).unwrap_err();
             assert_eq!(e.errno(), Errno::EINVAL, "{bad:?}");

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use mntns::pivot::{PivotOptions, RootPropagation, pivot_root_with};
-use mntns::{BindOptions, Errno, Namespaces, NsId, NsKind, TmpfsOptions, pivot_root};
+use mntns::{BindOptions, Errno, Namespaces, NsId, NsKind, TmpfsOptions};
 use mntns_testkit::{BOTH, Ctx, ROOT, case, enter_rootless, host_mount_table, in_child, sh};
 
 /// A tmpfs under the case's scratch directory holding the host's /usr (bound read-only) and
@@ -57,8 +57,18 @@ impl Proc {
 }
 
 fn run(cmd: &str) -> String {
-    let out = Command::new("/bin/sh").arg("-c").arg(cmd).output().unwrap();
-    assert!(out.status.success(), "{cmd}: {}", String::from_utf8_lossy(&out.stderr));
+    // stdin inherited: `output()` would open /dev/null, which the new roots here lack.
+    let out = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(std::process::Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -70,11 +80,18 @@ fn pivot_into_tmpfs_detaches_old_root(ctx: &Ctx) {
     assert_eq!(std::env::current_dir().unwrap(), Path::new("/"));
     // Only the new root and what was mounted in it remain: the old root is gone.
     let points = proc.mount_points();
-    assert_eq!(points, vec!["/".to_owned(), "/usr".to_owned()], "{points:?}");
+    assert_eq!(
+        points,
+        vec!["/".to_owned(), "/usr".to_owned()],
+        "{points:?}"
+    );
     // `cd ..` from / stays at /, and a process started here sees / as its cwd.
     assert_eq!(run("cd .. && cd .. && pwd").trim(), "/");
     assert_eq!(run("cat /marker").trim(), "new root");
-    assert!(!Path::new(ctx.scratch()).exists(), "the old root's paths are unreachable");
+    assert!(
+        !Path::new(ctx.scratch()).exists(),
+        "the old root's paths are unreachable"
+    );
 }
 
 /// Mounts a proc at `dir`: a new instance as root, a recursive bind of the old one
@@ -116,11 +133,12 @@ fn keep_old_root_at_path(ctx: &Ctx) {
     // The old root is exactly at /old-root: its files are reachable through it.
     let seen = Path::new("/old-root").join(marker.strip_prefix("/").unwrap());
     assert_eq!(std::fs::read_to_string(&seen).unwrap(), "old\n");
-    let meta = std::fs::metadata("/old-root").unwrap();
-    assert_eq!(meta.permissions().mode() & 0o777, 0o700);
-    // It can then be detached, leaving the new root alone.
+    // It can then be detached, leaving the new root alone and the directory pivot_root
+    // created for it (mode 0700) empty.
     mntns::unmount(Path::new("/old-root"), mntns::UnmountFlags::DETACH).unwrap();
     assert!(!seen.exists());
+    let meta = std::fs::metadata("/old-root").unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o700);
     assert_eq!(std::env::current_dir().unwrap(), Path::new("/"));
 }
 
@@ -138,26 +156,49 @@ fn walkthrough_relative_old_root_name(ctx: &Ctx) {
     assert_eq!(run("ls /marker").trim(), "/marker");
 }
 
-/// The case builds its own "host": `/` rshared, then a child namespace (whose mounts are
-/// peers of ours) pivots and mounts there. Nothing may appear in our table.
+/// The case builds its own "host": `/` rshared, then child namespaces (whose mounts start as
+/// peers of ours) make `/` rslave, build a root, pivot and mount there. Nothing may appear in
+/// our table. A control child that skips the rslave step shows that the "host" really would
+/// see leaks.
 fn shared_host_stays_unchanged(ctx: &Ctx) {
     make_rshared();
     let before = host_mount_table();
+    let control = ctx.dir("control");
+    let status = in_child(move || {
+        mntns::unshare(Namespaces::MOUNT).unwrap();
+        mntns::mount_tmpfs(&control, &TmpfsOptions::parse("size=1m").unwrap()).unwrap();
+    });
+    assert_eq!(status, 0);
+    assert_ne!(
+        before,
+        host_mount_table(),
+        "control: a shared mount must propagate"
+    );
+    mntns::unmount(&ctx.scratch().join("control"), mntns::UnmountFlags::DETACH).unwrap();
+    assert_eq!(before, host_mount_table());
     for i in 0..20 {
         let name = format!("root{i}");
         let root = ctx.dir(&name);
         let status = in_child(move || {
             mntns::unshare(Namespaces::MOUNT).unwrap();
+            mntns::set_propagation(Path::new("/"), mntns::Propagation::Slave, true).unwrap();
             mntns::mount_tmpfs(&root, &TmpfsOptions::parse("size=1m").unwrap()).unwrap();
             populate(&root);
             mntns::pivot_root(&root, None).unwrap();
             std::fs::create_dir("/tmp/t").unwrap();
-            mntns::mount_tmpfs(Path::new("/tmp/t"), &TmpfsOptions::parse("size=64k").unwrap())
-                .unwrap();
+            mntns::mount_tmpfs(
+                Path::new("/tmp/t"),
+                &TmpfsOptions::parse("size=64k").unwrap(),
+            )
+            .unwrap();
         });
         assert_eq!(status, 0);
     }
-    assert_eq!(before, host_mount_table(), "a sandbox leaked into the shared outer table");
+    assert_eq!(
+        before,
+        host_mount_table(),
+        "a sandbox leaked into the shared outer table"
+    );
 }
 
 fn make_rshared() {
@@ -198,7 +239,11 @@ fn refuses_in_namespace_of_pid_1(ctx: &Ctx) {
         let e = mntns::pivot_root(Path::new("/tmp"), None).unwrap_err();
         assert_eq!(e.errno(), Errno::EPERM);
         assert!(e.to_string().contains("initial mount namespace"), "{e}");
-        assert_eq!(before, host_mount_table(), "the refusal must come before any change");
+        assert_eq!(
+            before,
+            host_mount_table(),
+            "the refusal must come before any change"
+        );
     });
     assert_eq!(status, 0);
 }
@@ -270,8 +315,18 @@ fn open_at(proc: &Proc, rel: &str) -> std::fs::File {
     use std::os::fd::{AsRawFd, FromRawFd};
     let c = std::ffi::CString::new(rel).unwrap();
     // SAFETY: openat on an open directory fd and a NUL-terminated relative path.
-    let fd = unsafe { libc::openat(proc.0.as_raw_fd(), c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
-    assert!(fd >= 0, "open /proc/{rel}: {}", std::io::Error::last_os_error());
+    let fd = unsafe {
+        libc::openat(
+            proc.0.as_raw_fd(),
+            c.as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        )
+    };
+    assert!(
+        fd >= 0,
+        "open /proc/{rel}: {}",
+        std::io::Error::last_os_error()
+    );
     // SAFETY: fd is a new descriptor we own.
     unsafe { std::fs::File::from_raw_fd(fd) }
 }

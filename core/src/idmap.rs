@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use crate::error::{Errno, Error, Result};
+use crate::ns::Namespaces;
 use crate::process::Pid;
 
 /// The kernel's limit on lines in one map (Linux 4.15; 5 before).
@@ -232,6 +233,29 @@ pub fn write_id_maps(
         write("gid_map", t)?;
     }
     Ok(())
+}
+
+/// Creates a user namespace together with `namespaces` and maps the caller's effective uid
+/// and gid to root inside it (setgroups denied) — what `unshare --map-root-user` (`unshare
+/// -Ur`) does, and what an ordinary user needs before mounting anything.
+///
+/// Works for root too (root is then mapped to root, with the capabilities confined to the new
+/// namespaces).
+///
+/// # Errors
+/// As [`crate::unshare`] (including the refusal in a multithreaded process) and
+/// [`write_id_maps`].
+pub fn unshare_rootless(namespaces: Namespaces) -> Result<()> {
+    // SAFETY: geteuid/getegid have no preconditions. Read before unsharing: inside the new
+    // namespace, before the maps exist, they read as the overflow id.
+    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    crate::unshare(namespaces | Namespaces::USER)?;
+    write_id_maps(
+        None,
+        &[IdMap::single(0, uid)],
+        &[IdMap::single(0, gid)],
+        SetGroups::Deny,
+    )
 }
 
 fn explain_map_error(err: Error, name: &str, text: &str, pid: Option<Pid>) -> Error {

@@ -57,6 +57,7 @@ pub mod table;
 mod sys;
 
 pub use error::{Errno, Error, Result};
+pub use idmap::unshare_rootless;
 pub use mount::{
     BindOptions, Inodes, MountFlags, Propagation, Size, TmpfsOptions, UnmountFlags, bind,
     mount_tmpfs, parse_size, set_mount_flags, set_propagation, unmount,

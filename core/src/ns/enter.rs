@@ -49,7 +49,8 @@ pub enum NsSource<'a> {
 ///
 /// Joining [`Namespaces::PID`] or [`Namespaces::TIME`] takes effect for children created
 /// afterwards. Joining [`Namespaces::MOUNT`] changes the root and working directory to
-/// the namespace's root.
+/// the namespace's root. In a multithreaded process the kinds allowed there (uts, ipc,
+/// net, cgroup, pid) are joined by the calling thread only, as `setns(2)` does.
 ///
 /// # Errors
 /// - `EINVAL` before any syscall: no kinds for a process; more than one kind for a file;

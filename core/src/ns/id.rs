@@ -44,7 +44,9 @@ impl NsId {
     /// at that process.
     pub fn of_pid(pid: Pid, kind: NsKind) -> Result<NsId> {
         let path = proc_ns_path(Some(pid), kind);
-        stat_ns(&path, kind).map_err(|e| explain_proc_error(e, Some(pid), kind))
+        let id = stat_ns(&path, kind).map_err(|e| explain_proc_error(e, Some(pid), kind))?;
+        refuse_zombie(pid, kind)?;
+        Ok(id)
     }
 
     /// The id of the calling thread's `kind` namespace (`/proc/thread-self/ns/KIND`; a
@@ -167,6 +169,7 @@ impl NsFd {
         let path = proc_ns_path(Some(pid), kind);
         let fd = open_path(&path, "open namespace file")
             .map_err(|e| explain_proc_error(e, Some(pid), kind))?;
+        refuse_zombie(pid, kind)?;
         NsFd::from_fd(fd).map_err(|e| e.with_path(&path))
     }
 
@@ -341,6 +344,25 @@ pub(crate) fn exited_error(pid: Option<Pid>, kind: NsKind) -> Error {
         None => "the process has exited".to_owned(),
     };
     Error::new(format!("open {kind} namespace"), Errno::ESRCH).with_hint(who)
+}
+
+/// A zombie's `/proc/PID/ns/user` and `/proc/PID/ns/pid` still resolve (the kernel takes
+/// them from the credentials and the pid, not from the namespaces the process dropped when
+/// it exited); the other kinds give ENOENT. Say "has exited" for those two as well.
+fn refuse_zombie(pid: Pid, kind: NsKind) -> Result<()> {
+    if !matches!(kind, NsKind::User | NsKind::Pid) {
+        return Ok(());
+    }
+    let stat = std::fs::read(format!("/proc/{}/stat", pid.as_raw())).unwrap_or_default();
+    // "PID (COMM) STATE ...": the state follows the last ')'.
+    let state = stat
+        .iter()
+        .rposition(|&b| b == b')')
+        .and_then(|i| stat.get(i + 2).copied());
+    match state {
+        Some(b'Z' | b'X') | None => Err(exited_error(Some(pid), kind)),
+        Some(_) => Ok(()),
+    }
 }
 
 /// Turns the raw error of a `/proc/PID/ns/KIND` access into one that says why: the process

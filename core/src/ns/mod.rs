@@ -11,9 +11,9 @@ mod enter;
 mod id;
 mod list;
 
-pub use enter::{NsSource, enter};
+pub use enter::{NsSource, enter, enter_fd, enter_path, enter_pid};
 pub use id::{NsFd, NsId};
-pub use list::{NamespaceInfo, Pin, namespaces};
+pub use list::{ListOptions, NamespaceInfo, Pin, namespaces, namespaces_with};
 
 use std::fmt;
 use std::str::FromStr;

@@ -42,7 +42,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let parent = Pid::this();
+    // The parent's id, read here: a child in a user namespace may not look at its parent.
+    let parent = NsId::of_self(NsKind::Mount);
     // Two pipes: the child says "ready" once its namespace is set up, so the parent can
     // find it with lsns-style listing; the parent then says "go on".
     let (ready_r, ready_w) = pipe();
@@ -85,13 +86,13 @@ fn host_side(pid: libc::pid_t, mut ready: std::fs::File, mut go: std::fs::File) 
                 step("lsns -t mnt   (from the host)");
                 match namespaces(Some(NsKind::Mount)) {
                     Ok(list) => {
-                        for ns in list.iter().filter(|n| n.id() == id) {
+                        for ns in list.iter().filter(|n| n.id == id) {
                             println!(
                                 "        {}  nprocs={}  pid={}  command={}",
-                                ns.id(),
-                                ns.nprocs(),
-                                ns.pid().map_or("-".into(), |p| p.to_string()),
-                                ns.command().unwrap_or("-")
+                                ns.id,
+                                ns.nprocs,
+                                ns.pid.map_or("-".into(), |p| p.to_string()),
+                                ns.command.as_deref().unwrap_or("-")
                             );
                         }
                     }
@@ -123,7 +124,7 @@ fn host_side(pid: libc::pid_t, mut ready: std::fs::File, mut go: std::fs::File) 
 
 fn child(
     work: &Path,
-    parent: Pid,
+    parent: mntns::Result<NsId>,
     mut ready: std::fs::File,
     mut go: std::fs::File,
 ) -> mntns::Result<i32> {
@@ -158,19 +159,26 @@ fn child(
     // 3. mount | grep tmp1
     step("mount | grep tmp1");
     for m in mounts(None)?.iter().filter(|m| m.target() == tmp1) {
+        // mount(8) prints the mount's own options, then the filesystem's (without rw/ro).
+        let fs_opts = m.super_options().to_string_lossy();
+        let extra: Vec<&str> = fs_opts
+            .split(',')
+            .filter(|o| *o != "rw" && *o != "ro")
+            .collect();
         println!(
-            "        {} on {} type {} ({})",
+            "        {} on {} type {} ({},{})",
             m.source().map_or("none".into(), |s| s.to_string_lossy()),
             m.target().display(),
             m.fstype().to_string_lossy(),
-            m.super_options().to_string_lossy()
+            m.options(),
+            extra.join(",")
         );
     }
 
     // 4. readlink /proc/$$/ns/mnt, next to the parent's.
     step("readlink /proc/$$/ns/mnt");
     println!("        child:  {}", NsId::of_self(NsKind::Mount)?);
-    match NsId::of_pid(parent, NsKind::Mount) {
+    match parent {
         Ok(id) => println!("        parent: {id}"),
         Err(e) => println!("        parent: ({e})"),
     }
@@ -201,7 +209,7 @@ fn child(
 
     // 7. Run a command in the new root.
     let command = "echo hello from $(pwd) in a root of: $(ls /)";
-    step(&format!("{shell} -c '{command}'"));
+    step(&format!("{} -c '{command}'", shell.display()));
     let status = std::process::Command::new(&shell)
         .arg("-c")
         .arg(command)

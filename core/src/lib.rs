@@ -66,3 +66,13 @@ pub use ns::{Namespaces, NsFd, NsId, NsKind, NsSource, enter, namespaces, unshar
 pub use pivot::{PivotOptions, RootPropagation, pivot_root, pivot_root_with};
 pub use process::Pid;
 pub use table::{Mount, MountPropagation, TableSource, mounts, mounts_of_namespace};
+
+// The guide's and the README's examples are compiled and run as doctests, so the
+// documentation cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/guide.md")]
+mod guide_examples {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod readme_examples {}

@@ -9,7 +9,12 @@ use mntns_testkit::{Case, Ctx, Mode};
 fn example() -> PathBuf {
     // target/debug/deps/walkthrough-HASH -> target/debug/examples/walkthrough
     let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("examples/walkthrough");
+    let path = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/walkthrough");
     assert!(
         path.exists(),
         "{} is missing: `cargo test` builds examples; run it through cargo",
@@ -19,12 +24,23 @@ fn example() -> PathBuf {
 }
 
 fn walkthrough(ctx: &Ctx) {
-    let out = Command::new(example()).env("TMPDIR", ctx.scratch()).output().unwrap();
+    let out = Command::new(example())
+        .env("TMPDIR", ctx.scratch())
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "walkthrough failed: {}\n{stdout}\n{stderr}", out.status);
+    assert!(
+        out.status.success(),
+        "walkthrough failed: {}\n{stdout}\n{stderr}",
+        out.status
+    );
 
-    let first = if ctx.mode == Mode::Root { "$ unshare -m\n" } else { "$ unshare -Urm" };
+    let first = if ctx.mode == Mode::Root {
+        "$ unshare -m\n"
+    } else {
+        "$ unshare -Urm"
+    };
     assert!(stdout.starts_with(first), "{stdout}");
     // The 1 MiB tmpfs shows in the child's table the way `mount` prints it.
     let line = stdout
@@ -44,11 +60,17 @@ fn walkthrough(ctx: &Ctx) {
     assert!(child.starts_with("mnt:["), "{child}");
     if ctx.mode == Mode::Root {
         assert_ne!(child, id_of("parent:"));
-        assert!(stdout.contains(&format!("        {child}  nprocs=1")), "{stdout}");
+        assert!(
+            stdout.contains(&format!("        {child}  nprocs=1")),
+            "{stdout}"
+        );
     }
     assert!(stdout.contains("host sees tmp1 mounted: false"), "{stdout}");
     // After the pivot and the detach, the command ran in the new root.
-    assert!(stdout.contains("/old-root now holds: (nothing)"), "{stdout}");
+    assert!(
+        stdout.contains("/old-root now holds: (nothing)"),
+        "{stdout}"
+    );
     assert!(stdout.contains("hello from / in a root of:"), "{stdout}");
     // The example cleans up its work directory.
     let left: Vec<_> = std::fs::read_dir(ctx.scratch()).unwrap().collect();

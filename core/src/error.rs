@@ -270,49 +270,60 @@ pub(crate) mod hints {
             .map(|s| s.trim().to_owned())
     }
 
-    /// Why creating a user namespace (or a namespace as non-root) may be refused.
-    pub(crate) fn userns_refused(errno: Errno) -> Option<String> {
+    /// Why creating namespaces of `kinds` may be refused: the count limits
+    /// (`user.max_<kind>_namespaces`, read from the caller's user namespace, and the nesting
+    /// limit of 32 user namespaces) for ENOSPC/EUSERS; disabled or restricted user namespaces
+    /// and missing privilege for EPERM/EACCES.
+    pub(crate) fn namespaces_refused(errno: Errno, kinds: crate::Namespaces) -> Option<String> {
         let mut why = Vec::new();
         if errno == Errno::ENOSPC || errno == Errno::EUSERS {
-            why.push(
-                "a namespace count limit was reached (user.max_user_namespaces, \
-                 user.max_mnt_namespaces and the other user.max_*_namespaces sysctls)"
-                    .to_owned(),
+            for kind in kinds.kinds() {
+                let name = format!("user.max_{}_namespaces", kind.name());
+                let value = sysctl(&name).unwrap_or_else(|| "?".into());
+                why.push(format!("{name}={value}"));
+            }
+            let mut hint = format!(
+                "a namespace limit was reached: {} (limits of the caller's user namespace,                  counted per user)",
+                why.join(", ")
             );
-            return Some(why.join("; "));
+            if kinds.contains(crate::Namespaces::USER) {
+                hint.push_str(", or user namespaces are nested 32 deep");
+            }
+            return Some(hint);
         }
         if errno != Errno::EPERM && errno != Errno::EACCES {
             return None;
         }
-        if sysctl("user.max_user_namespaces").as_deref() == Some("0") {
-            why.push("user namespaces are disabled: user.max_user_namespaces=0".to_owned());
-        }
-        if sysctl("kernel.unprivileged_userns_clone").as_deref() == Some("0") {
-            why.push(
-                "unprivileged user namespaces are disabled by \
-                 kernel.unprivileged_userns_clone=0"
-                    .to_owned(),
-            );
-        }
-        if sysctl("kernel.apparmor_restrict_unprivileged_userns").as_deref() == Some("1") {
-            why.push(
-                "AppArmor restricts unprivileged user namespaces \
-                 (kernel.apparmor_restrict_unprivileged_userns=1)"
-                    .to_owned(),
-            );
+        if kinds.contains(crate::Namespaces::USER) {
+            if sysctl("user.max_user_namespaces").as_deref() == Some("0") {
+                why.push("user namespaces are disabled: user.max_user_namespaces=0".to_owned());
+            }
+            if sysctl("kernel.unprivileged_userns_clone").as_deref() == Some("0") {
+                why.push(
+                    "unprivileged user namespaces are disabled by \
+                     kernel.unprivileged_userns_clone=0"
+                        .to_owned(),
+                );
+            }
+            if sysctl("kernel.apparmor_restrict_unprivileged_userns").as_deref() == Some("1") {
+                why.push(
+                    "AppArmor restricts unprivileged user namespaces \
+                     (kernel.apparmor_restrict_unprivileged_userns=1)"
+                        .to_owned(),
+                );
+            }
         }
         if why.is_empty() {
-            // SAFETY: geteuid has no preconditions.
-            if unsafe { libc::geteuid() } != 0 {
+            if kinds.contains(crate::Namespaces::USER) {
                 why.push(
-                    "not running as root: create a user namespace first \
-                     (Namespaces::USER) or run with CAP_SYS_ADMIN"
+                    "a seccomp filter or security module may block it \
+                     (check Seccomp: in /proc/self/status)"
                         .to_owned(),
                 );
             } else {
                 why.push(
-                    "a seccomp filter or security module may block it \
-                     (check Seccomp: in /proc/self/status)"
+                    "creating namespaces needs CAP_SYS_ADMIN in the current user namespace: \
+                     create a user namespace too (Namespaces::USER, or unshare_rootless)"
                         .to_owned(),
                 );
             }

@@ -1220,8 +1220,56 @@ fn bad_inputs_refused_before_any_syscall(ctx: &Ctx) {
     assert_eq!(status, 0);
 }
 
+/// Running into `fs.mount-max` (100000 mounts per namespace by default) gives ENOSPC whose
+/// message names the limit. The case fills its own mount namespace: a source tree holding
+/// 1000 mounts, bound recursively onto fresh targets until the kernel refuses (adding one
+/// mount at a time would take minutes: each mount costs time proportional to the table).
+fn mount_limit_is_named(ctx: &Ctx) {
+    let dir = ctx.dir("many");
+    mntns::mount_tmpfs(&dir, &TmpfsOptions::parse("size=16m").unwrap()).unwrap();
+    let src = dir.join("src");
+    std::fs::create_dir(&src).unwrap();
+    let leaf = dir.join("leaf");
+    std::fs::create_dir(&leaf).unwrap();
+    let single = BindOptions::new().recursive(false);
+    for i in 0..1000 {
+        let target = src.join(i.to_string());
+        std::fs::create_dir(&target).unwrap();
+        mntns::bind(&leaf, &target, &single).unwrap();
+    }
+    let max: usize = std::fs::read_to_string("/proc/sys/fs/mount-max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let tree = BindOptions::new().recursive(true);
+    let mut copies = 0;
+    let err = loop {
+        let target = dir.join(format!("copy{copies}"));
+        std::fs::create_dir(&target).unwrap();
+        match mntns::bind(&src, &target, &tree) {
+            Ok(()) => copies += 1,
+            Err(e) => break e,
+        }
+        assert!(
+            copies * 1000 <= max,
+            "{copies} copies of 1000 mounts, over fs.mount-max={max}"
+        );
+    };
+    assert_eq!(err.errno(), Errno::ENOSPC, "{err}");
+    assert!(
+        err.to_string().contains(&format!("fs.mount-max={max}")),
+        "{err}"
+    );
+    assert!(
+        copies * 1001 + 1000 > max - 1001,
+        "only {copies} copies before ENOSPC"
+    );
+}
+
 fn main() {
     mntns_testkit::main(&[
+        case!(mount_limit_is_named, BOTH),
         case!(tmpfs_sizes_show_in_statfs, BOTH),
         case!(tmpfs_percent_matches_the_kernel, BOTH),
         case!(tmpfs_default_is_half_of_ram, BOTH),

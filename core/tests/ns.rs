@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use mntns::ns::{ListOptions, NamespaceInfo, Pin, namespaces_with};
 use mntns::{Errno, Namespaces, NsFd, NsId, NsKind, NsSource, Pid};
 use mntns_testkit::{
-    BOTH, Ctx, NOBODY_ONLY, ROOT, assert_no_fd_leak, case, deny_syscalls, in_child, nr, sh,
+    BOTH, Ctx, NOBODY_ONLY, ROOT, ROOTLESS, assert_no_fd_leak, case, deny_syscalls, in_child, nr,
+    sh,
 };
 
 fn unshare_mount_gives_new_id(_ctx: &Ctx) {
@@ -74,6 +75,24 @@ fn unshare_refuses_threads(_ctx: &Ctx) {
     mntns::unshare(Namespaces::UTS).unwrap();
     tx.send(()).unwrap();
     t.join().unwrap();
+}
+
+/// Namespace count limits are per user namespace, so a rootless case can lower its own
+/// (`user.max_mnt_namespaces` inside its user namespace) without touching the host. The
+/// error must name the limit and its value.
+fn unshare_at_namespace_limit_names_it(_ctx: &Ctx) {
+    std::fs::write("/proc/sys/user/max_mnt_namespaces", "1").unwrap();
+    std::fs::write("/proc/sys/user/max_uts_namespaces", "0").unwrap();
+    let e = mntns::unshare(Namespaces::MOUNT).unwrap_err();
+    assert_eq!(e.errno(), Errno::ENOSPC);
+    let msg = e.to_string();
+    assert!(msg.contains("user.max_mnt_namespaces=1"), "{msg}");
+    let e = mntns::unshare(Namespaces::UTS | Namespaces::MOUNT).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("user.max_uts_namespaces=0") && msg.contains("user.max_mnt_namespaces=1"),
+        "{msg}"
+    );
 }
 
 fn unshare_without_privilege_says_why(_ctx: &Ctx) {
@@ -1316,6 +1335,7 @@ fn main() {
         case!(unshare_every_kind, BOTH),
         case!(unshare_refuses_threads, BOTH),
         case!(unshare_without_privilege_says_why, NOBODY_ONLY),
+        case!(unshare_at_namespace_limit_names_it, ROOTLESS),
         case!(seccomp_helper_denies, BOTH),
         case!(ids_equal_readlink, BOTH),
         case!(ids_of_exited_processes, BOTH),

@@ -254,7 +254,7 @@ pub fn unshare(namespaces: Namespaces) -> Result<()> {
     }
     let errno = Errno::last();
     let err = Error::new(format!("unshare {namespaces}"), errno);
-    Err(err.or_hint(|| hints::userns_refused(errno)))
+    Err(err.or_hint(|| hints::namespaces_refused(errno, namespaces)))
 }
 
 #[cfg(test)]

@@ -216,13 +216,7 @@ fn child(
         .env_clear()
         .env("PATH", "/bin:/usr/bin")
         .status()
-        .map_err(|e| {
-            mntns::Error::new(
-                "run command",
-                mntns::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
-            )
-            .with_path(&shell)
-        })?;
+        .map_err(|e| mntns::Error::new("run command", mntns::Errno::from(&e)).with_path(&shell))?;
     Ok(status.code().unwrap_or(1))
 }
 
@@ -304,13 +298,7 @@ fn step(what: &str) {
 }
 
 fn io<'a>(step: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> mntns::Error + 'a {
-    move |e| {
-        mntns::Error::new(
-            step,
-            mntns::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
-        )
-        .with_path(path)
-    }
+    move |e| mntns::Error::new(step, mntns::Errno::from(&e)).with_path(path)
 }
 
 fn make_work_dir() -> Result<PathBuf, String> {

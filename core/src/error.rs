@@ -143,6 +143,13 @@ impl fmt::Display for Errno {
     }
 }
 
+impl From<&std::io::Error> for Errno {
+    /// The OS error number of an I/O error; `EIO` for errors that did not come from the OS.
+    fn from(e: &std::io::Error) -> Self {
+        Errno(e.raw_os_error().unwrap_or(libc::EIO))
+    }
+}
+
 impl From<nix::errno::Errno> for Errno {
     fn from(e: nix::errno::Errno) -> Self {
         Errno(e as i32)

@@ -218,7 +218,7 @@ pub fn write_id_maps(
             .open(&path)
             .and_then(|mut f| f.write_all(text.as_bytes()));
         result.map_err(|e| {
-            let errno = Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO));
+            let errno = Errno::from(&e);
             let err = Error::new(format!("write {name}"), errno).with_path(&path);
             explain_map_error(err, name, text, pid)
         })

@@ -35,10 +35,10 @@
 //! that a more privileged namespace set (they are *locked*), which is what makes a naive
 //! read-only remount fail with `EPERM` for rootless callers (bubblewrap does the same).
 
-use std::ffi::{CStr, CString, OsString};
+use std::ffi::{CStr, CString};
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -1203,13 +1203,8 @@ fn remount_each(
     recursive: bool,
 ) -> Result<()> {
     let points = if recursive {
-        let real = std::fs::canonicalize(path).map_err(|e| {
-            Error::new(
-                "resolve",
-                Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
-            )
-            .with_path(path)
-        })?;
+        let real = std::fs::canonicalize(path)
+            .map_err(|e| Error::new("resolve", Errno::from(&e)).with_path(path))?;
         let points = mount_points_under(&real)?;
         if !points.contains(&real) {
             return Err(flags_error(Errno::EINVAL, path, set, clear));
@@ -1533,61 +1528,18 @@ fn path_cstring_lossless(path: &Path) -> Option<CString> {
 }
 
 /// The mount points at or under `root` (itself included), in the order of
-/// `/proc/thread-self/mountinfo`.
-///
-/// A minimal reader of field 5 (the mount point) with `\ooo` escapes decoded; the full
-/// mount table lives in [`crate::table`].
+/// `/proc/thread-self/mountinfo` (parents before children).
 fn mount_points_under(root: &Path) -> Result<Vec<PathBuf>> {
-    const MOUNTINFO: &str = "/proc/thread-self/mountinfo";
-    let text = std::fs::read(MOUNTINFO).map_err(|e| {
-        Error::new(
-            "read mount table",
-            Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
-        )
-        .with_path(MOUNTINFO)
-        .with_hint("the fallback for kernels without mount_setattr(2) needs /proc mounted")
-    })?;
-    let root = root.as_os_str().as_bytes();
-    Ok(text
-        .split(|&b| b == b'\n')
-        .filter_map(|line| line.split(|&b| b == b' ').nth(4))
-        .map(unescape_mountinfo)
-        .filter(|point| is_at_or_under(point, root))
-        .map(|point| PathBuf::from(OsString::from_vec(point)))
+    let table =
+        crate::table::mounts_with(None, crate::table::TableSource::Mountinfo).map_err(|e| {
+            e.with_hint("the fallback for kernels without mount_setattr(2) needs /proc mounted")
+        })?;
+    Ok(table
+        .iter()
+        .map(|m| m.target())
+        .filter(|point| point.starts_with(root))
+        .map(Path::to_path_buf)
         .collect())
-}
-
-/// Decodes the kernel's `\ooo` octal escapes (space, tab, newline, backslash) in a
-/// mountinfo field; anything else is kept as it is.
-fn unescape_mountinfo(field: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(field.len());
-    let mut i = 0;
-    while i < field.len() {
-        if field[i] == b'\\'
-            && let Some(code) = field.get(i + 1..i + 4)
-            && code.iter().all(|b| (b'0'..=b'7').contains(b))
-        {
-            let value = code
-                .iter()
-                .fold(0u32, |acc, b| acc * 8 + u32::from(b - b'0'));
-            if let Ok(byte) = u8::try_from(value) {
-                out.push(byte);
-                i += 4;
-                continue;
-            }
-        }
-        out.push(field[i]);
-        i += 1;
-    }
-    out
-}
-
-fn is_at_or_under(point: &[u8], root: &[u8]) -> bool {
-    if root == b"/" {
-        return point.starts_with(b"/");
-    }
-    let root = root.strip_suffix(b"/").unwrap_or(root);
-    point == root || (point.starts_with(root) && point.get(root.len()) == Some(&b'/'))
 }
 
 /// Whether the calling thread has CAP_SYS_ADMIN in its user namespace (`CapEff` in
@@ -2023,20 +1975,12 @@ mod tests {
     }
 
     #[test]
-    fn mountinfo_escapes_and_prefixes() {
-        assert_eq!(
-            unescape_mountinfo(br"/a\040b\011c\012d\134e"),
-            b"/a b\tc\nd\\e"
-        );
-        assert_eq!(unescape_mountinfo(br"/x\04"), br"/x\04");
-        assert_eq!(unescape_mountinfo(br"/x\999"), br"/x\999");
-        assert_eq!(unescape_mountinfo(b"/\xff\xfe"), b"/\xff\xfe");
-        assert!(is_at_or_under(b"/a/b", b"/a"));
-        assert!(is_at_or_under(b"/a", b"/a"));
-        assert!(is_at_or_under(b"/a", b"/a/"));
-        assert!(!is_at_or_under(b"/ab", b"/a"));
-        assert!(is_at_or_under(b"/anything", b"/"));
+    fn mount_points_under_a_prefix() {
         let here = mount_points_under(Path::new("/")).unwrap();
         assert!(here.iter().any(|p| p == Path::new("/")), "{here:?}");
+        let proc = mount_points_under(Path::new("/proc")).unwrap();
+        assert!(proc.iter().all(|p| p.starts_with("/proc")), "{proc:?}");
+        // Whole components only: /pro is not a prefix of /proc.
+        assert!(mount_points_under(Path::new("/pro")).unwrap().is_empty());
     }
 }

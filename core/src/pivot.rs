@@ -219,12 +219,8 @@ fn verify_cwd_is_root(root_stat: &libc::stat) -> Result<()> {
             ),
         );
     }
-    let here = std::fs::metadata("/").map_err(|e| {
-        Error::new(
-            "stat / after pivot_root",
-            Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
-        )
-    })?;
+    let here = std::fs::metadata("/")
+        .map_err(|e| Error::new("stat / after pivot_root", Errno::from(&e)))?;
     use std::os::unix::fs::MetadataExt;
     if here.dev() != root_stat.st_dev || here.ino() != root_stat.st_ino {
         return Err(Error::new("verify root after pivot_root", Errno::EXDEV)
@@ -333,13 +329,8 @@ fn is_mount_root(fd: &OwnedFd, path: &Path) -> Result<bool> {
         return Ok(stx.stx_attributes & attr != 0);
     }
     // Older kernels: compare with the parent directory.
-    let parent = std::fs::metadata(path.join("..")).map_err(|e| {
-        Error::new(
-            "stat parent of new root",
-            Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
-        )
-        .with_path(path)
-    })?;
+    let parent = std::fs::metadata(path.join(".."))
+        .map_err(|e| Error::new("stat parent of new root", Errno::from(&e)).with_path(path))?;
     use std::os::unix::fs::MetadataExt;
     let dev = libc::makedev(stx.stx_dev_major, stx.stx_dev_minor);
     Ok(parent.dev() != dev || parent.ino() == stx.stx_ino)

@@ -48,12 +48,9 @@ impl fmt::Display for Pid {
 pub(crate) fn thread_count() -> Result<usize> {
     const PATH: &str = "/proc/self/status";
     let status = std::fs::read(PATH).map_err(|e| {
-        Error::new(
-            "count threads in",
-            crate::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
-        )
-        .with_path(PATH)
-        .with_hint("/proc must be mounted to tell whether the process is multithreaded")
+        Error::new("count threads in", crate::Errno::from(&e))
+            .with_path(PATH)
+            .with_hint("/proc must be mounted to tell whether the process is multithreaded")
     })?;
     status
         .split(|&b| b == b'\n')

@@ -644,7 +644,7 @@ fn read_file(path: &Path) -> Result<Vec<u8>> {
 }
 
 fn io_error(step: &'static str, path: &Path, e: &std::io::Error) -> Error {
-    Error::new(step, Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))).with_path(path)
+    Error::new(step, Errno::from(e)).with_path(path)
 }
 
 /// Says why `/proc/PID/mountinfo` could not be read: the process is gone (ENOENT, ESRCH;
@@ -1044,8 +1044,10 @@ fn parse_u32(digits: &[u8], what: &str) -> std::result::Result<u32, String> {
     })
 }
 
-/// Decodes the kernel's `\ooo` escapes (`mangle()`/`seq_escape` in fs/proc_namespace.c).
-fn unescape(field: &[u8]) -> Vec<u8> {
+/// Decodes the kernel's `\ooo` escapes (`mangle()`/`seq_escape` in fs/proc_namespace.c) in a
+/// field of `/proc/PID/mountinfo` or `/proc/PID/mounts`; any other backslash is kept as it
+/// is, as libmount does.
+pub(crate) fn unescape(field: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(field.len());
     let mut i = 0;
     while i < field.len() {
@@ -1069,6 +1071,17 @@ fn unescape(field: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
     use std::os::unix::ffi::OsStrExt;
+
+    #[test]
+    fn octal_escapes_decode() {
+        assert_eq!(unescape(br"/a\040b\011c\012d\134e"), b"/a b\tc\nd\\e");
+        // An escape at the very end is decoded too.
+        assert_eq!(unescape(br"/a\040"), b"/a ");
+        // Anything that is not three octal digits (up to \377) stays as it is.
+        for kept in [&br"/x\04"[..], br"/x\999", br"/x\400", br"\", b"/\xff\xfe"] {
+            assert_eq!(unescape(kept), kept, "{kept:?}");
+        }
+    }
 
     const SAMPLE: &[u8] = b"22 27 0:21 / /proc rw,relatime - proc proc rw\n\
 27 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,discard\n\

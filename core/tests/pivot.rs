@@ -260,6 +260,14 @@ fn bad_new_roots_are_named(ctx: &Ctx) {
     let e = mntns::pivot_root(&file, None).unwrap_err();
     assert_eq!(e.errno(), Errno::ENOTDIR);
 
+    let fifo = ctx.scratch().join("fifo");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo on a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let e = mntns::pivot_root(&fifo, None).unwrap_err();
+    assert_eq!(e.errno(), Errno::ENOTDIR);
+    assert_eq!(e.path(), Some(fifo.as_path()));
+
     let e = mntns::pivot_root(&file, Some(Path::new("../escape"))).unwrap_err();
     assert_eq!(e.errno(), Errno::EINVAL);
     assert!(e.to_string().contains(".."), "{e}");

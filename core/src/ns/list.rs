@@ -749,34 +749,8 @@ fn nsfs_mount_points(text: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
         let mut fields = line.split(|&b| b == b' ');
         let _source = fields.next()?;
         let mount_point = fields.next()?;
-        (fields.next()? == b"nsfs").then(|| unescape_octal(mount_point))
+        (fields.next()? == b"nsfs").then(|| crate::table::unescape(mount_point))
     })
-}
-
-/// Decodes the `\NNN` octal escapes mountinfo uses for space, tab, newline and backslash.
-fn unescape_octal(field: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(field.len());
-    let mut i = 0;
-    while i < field.len() {
-        if field[i] == b'\\'
-            && i + 3 < field.len()
-            && field[i + 1..i + 4]
-                .iter()
-                .all(|b| (b'0'..=b'7').contains(b))
-        {
-            let v = (field[i + 1] - b'0') as u32 * 64
-                + (field[i + 2] - b'0') as u32 * 8
-                + (field[i + 3] - b'0') as u32;
-            if v <= 255 {
-                out.push(v as u8);
-                i += 4;
-                continue;
-            }
-        }
-        out.push(field[i]);
-        i += 1;
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1115,17 +1089,6 @@ garbage\n";
             got,
             vec![b"/tmp/pin file".to_vec(), b"/run/netns/a".to_vec()]
         );
-    }
-
-    #[test]
-    fn octal_escapes_decode() {
-        assert_eq!(
-            unescape_octal(b"/a\\040b\\011c\\012d\\134e"),
-            b"/a b\tc\nd\\e"
-        );
-        assert_eq!(unescape_octal(b"/a\\04"), b"/a\\04");
-        assert_eq!(unescape_octal(b"/a\\9999"), b"/a\\9999");
-        assert_eq!(unescape_octal(b"/\xff\\040"), b"/\xff ");
     }
 
     #[test]

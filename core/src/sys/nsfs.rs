@@ -69,8 +69,7 @@ pub(crate) fn pidfd_namespace(pidfd: BorrowedFd<'_>, kind: NsKind) -> Result<Own
 /// `EBADF` or `EINVAL` when `pidfd` is not a pidfd.
 pub(crate) fn pidfd_pid(pidfd: BorrowedFd<'_>) -> Result<Option<Pid>, Errno> {
     let path = format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd());
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
+    let text = std::fs::read_to_string(path).map_err(|e| Errno::from(&e))?;
     let line = text
         .lines()
         .find_map(|l| l.strip_prefix("Pid:"))

@@ -46,16 +46,23 @@
 #![deny(missing_docs)]
 #![warn(unsafe_op_in_unsafe_fn)]
 
+pub mod child;
 pub mod error;
+mod exec;
 pub mod idmap;
 pub mod mount;
 pub mod ns;
 pub mod pivot;
+pub mod plan;
 pub mod process;
+mod rootfs;
+mod spawn;
+pub mod spec;
 pub mod table;
 
 mod sys;
 
+pub use child::{Child, ExitStatus};
 pub use error::{Errno, Error, Result};
 pub use idmap::unshare_rootless;
 pub use mount::{
@@ -64,7 +71,9 @@ pub use mount::{
 };
 pub use ns::{Namespaces, NsFd, NsId, NsKind, NsSource, enter, namespaces, unshare};
 pub use pivot::{PivotOptions, RootPropagation, pivot_root, pivot_root_with};
+pub use plan::Plan;
 pub use process::Pid;
+pub use spec::{CloneMode, Env, Identity, MountEntry, Root, Spec, Stdio};
 pub use table::{Mount, MountPropagation, TableSource, mounts, mounts_of_namespace};
 
 // The guide's and the README's examples are compiled and run as doctests, so the

@@ -73,7 +73,7 @@ pub use ns::{Namespaces, NsFd, NsId, NsKind, NsSource, enter, namespaces, unshar
 pub use pivot::{PivotOptions, RootPropagation, pivot_root, pivot_root_with};
 pub use plan::Plan;
 pub use process::Pid;
-pub use spec::{CloneMode, Env, Identity, MountEntry, Root, Spec, Stdio};
+pub use spec::{Base, CloneMode, Env, Identity, MountEntry, Root, Spec, Stdio};
 pub use table::{Mount, MountPropagation, TableSource, mounts, mounts_of_namespace};
 
 // The guide's and the README's examples are compiled and run as doctests, so the

@@ -18,7 +18,7 @@ use crate::mount::{MountFlags, TmpfsOptions};
 use crate::ns::Namespaces;
 use crate::pivot::RootPropagation;
 use crate::spec::{
-    CloneMode, HOST_NAME_MAX, Identity, MountEntry, Root, Spec, Stdio, inside_components,
+    Base, CloneMode, HOST_NAME_MAX, Identity, MountEntry, Root, Spec, Stdio, inside_components,
 };
 
 /// Where the root is assembled before the pivot: a directory that exists on every system,
@@ -759,8 +759,8 @@ impl<'s> Compiler<'s> {
             }
         }
         let mut out = Vec::new();
-        if self.spec.host_base {
-            for d in host_defaults(self.namespaces)? {
+        if self.spec.base != Base::Bare {
+            for d in base_entries(self.spec.base, self.namespaces)? {
                 if !user
                     .iter()
                     .any(|u| normalized(u.target()) == normalized(d.target()))
@@ -1418,9 +1418,10 @@ fn check_fds(spec: &Spec) -> Result<()> {
     Ok(())
 }
 
-/// The entries of [`Spec::host`]: `/usr` and `/etc` read-only, the host's bin/lib/sbin links
-/// (or read-only binds where they are directories), `/proc`, `/dev`, `/tmp`.
-fn host_defaults(namespaces: Namespaces) -> Result<Vec<MountEntry>> {
+/// The entries of a [`Base`]: for `Host`, `/usr` and `/etc` read-only and the host's
+/// bin/lib/sbin links (or read-only binds where they are directories); for both `Host` and
+/// `System`, `/proc`, `/dev`, `/tmp`.
+fn base_entries(base: Base, namespaces: Namespaces) -> Result<Vec<MountEntry>> {
     let ro = |p: &str| MountEntry::Bind {
         source: PathBuf::from(p),
         target: PathBuf::from(p),
@@ -1428,7 +1429,16 @@ fn host_defaults(namespaces: Namespaces) -> Result<Vec<MountEntry>> {
         recursive: true,
         flags: MountFlags::empty(),
     };
-    let mut out = vec![ro("/usr")];
+    let mut out = Vec::new();
+    if base == Base::Host {
+        host_entries(&mut out, ro)?;
+    }
+    system_entries(&mut out, namespaces)?;
+    Ok(out)
+}
+
+fn host_entries(out: &mut Vec<MountEntry>, ro: impl Fn(&str) -> MountEntry) -> Result<()> {
+    out.push(ro("/usr"));
     for name in ["bin", "sbin", "lib", "lib32", "lib64", "libx32"] {
         let host = Path::new("/").join(name);
         match std::fs::symlink_metadata(&host) {
@@ -1444,6 +1454,10 @@ fn host_defaults(namespaces: Namespaces) -> Result<Vec<MountEntry>> {
     if Path::new("/etc").is_dir() {
         out.push(ro("/etc"));
     }
+    Ok(())
+}
+
+fn system_entries(out: &mut Vec<MountEntry>, namespaces: Namespaces) -> Result<()> {
     if namespaces.contains(Namespaces::PID) {
         out.push(MountEntry::Proc {
             target: "/proc".into(),
@@ -1464,5 +1478,5 @@ fn host_defaults(namespaces: Namespaces) -> Result<Vec<MountEntry>> {
         target: "/tmp".into(),
         options: TmpfsOptions::parse("mode=1777,nosuid,nodev")?,
     });
-    Ok(out)
+    Ok(())
 }

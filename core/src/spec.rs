@@ -32,6 +32,22 @@ use crate::pivot::RootPropagation;
 /// The longest hostname the kernel accepts (`HOST_NAME_MAX`).
 pub(crate) const HOST_NAME_MAX: usize = 64;
 
+/// What a sandbox has before its own mounts are added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Base {
+    /// Nothing: an empty root (as bubblewrap starts).
+    #[default]
+    Bare,
+    /// The kernel filesystems a program expects: `/proc` (a new one with a PID namespace;
+    /// the host's bound otherwise), a minimal `/dev` and a tmpfs `/tmp`. For roots that
+    /// bring their own content ([`Root::Dir`], [`Root::Tar`]).
+    System,
+    /// [`Base::System`] plus the host's `/usr` and `/etc` read-only and the `/bin`, `/lib*`,
+    /// `/sbin` links or read-only binds the host has: a ready-to-use sandbox that needs no
+    /// root image (what `mntns run` starts from).
+    Host,
+}
+
 /// Where the sandbox's root comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Root {
@@ -214,7 +230,7 @@ pub enum CloneMode {
 pub struct Spec {
     pub(crate) namespaces: Namespaces,
     pub(crate) root: Root,
-    pub(crate) host_base: bool,
+    pub(crate) base: Base,
     pub(crate) mounts: Vec<MountEntry>,
     pub(crate) identity: Identity,
     pub(crate) hostname: Option<OsString>,
@@ -244,7 +260,7 @@ impl Spec {
         Spec {
             namespaces: Namespaces::MOUNT,
             root: Root::default(),
-            host_base: false,
+            base: Base::Bare,
             mounts: Vec::new(),
             identity: Identity::Auto,
             hostname: None,
@@ -268,21 +284,19 @@ impl Spec {
     /// minimal `/dev` and a tmpfs `/tmp`. Mounts added to the spec come after these; one on
     /// the same target replaces the default one.
     pub fn host() -> Spec {
-        Spec {
-            host_base: true,
-            ..Spec::new()
-        }
+        Spec::new().base(Base::Host)
     }
 
-    /// Whether the spec starts from the host defaults of [`Spec::host`].
-    pub fn has_host_base(&self) -> bool {
-        self.host_base
-    }
-
-    /// Starts from an empty root instead of the host defaults (`--bare`).
-    pub fn bare(mut self) -> Spec {
-        self.host_base = false;
+    /// What the sandbox has before its own mounts (default [`Base::Bare`] for
+    /// [`Spec::new`], [`Base::Host`] for [`Spec::host`]).
+    pub fn base(mut self, base: Base) -> Spec {
+        self.base = base;
         self
+    }
+
+    /// The base (see [`Spec::base`]).
+    pub fn get_base(&self) -> Base {
+        self.base
     }
 
     /// Adds namespaces besides the mount namespace (which every sandbox has): `USER`, `PID`,

@@ -29,7 +29,10 @@ impl PyNsId {
     #[staticmethod]
     fn parse(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<Self> {
         let text = convert::text(text, "NsId.parse", "text")?;
-        text.parse::<mntns::NsId>().map(PyNsId).or_raise(py)
+        // The first parse stats /proc/thread-self/ns/user for this kernel's nsfs device.
+        py.detach(|| text.parse::<mntns::NsId>())
+            .map(PyNsId)
+            .or_raise(py)
     }
 
     /// The kind, as named in `/proc/PID/ns/`: `"mnt"`, `"net"` …
@@ -110,14 +113,16 @@ impl PyPin {
         }
     }
 
-    fn __str__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(match &self.0 {
+    fn __str__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match &self.0 {
+            // Built by Python: a non-UTF-8 path is a str with surrogates, which Rust's
+            // String cannot hold.
             mntns::ns::Pin::BindMount { path } => {
                 let path = convert::fs_str(py, path.as_os_str().as_encoded_bytes())?;
-                format!("bind mount {}", path.to_cow()?)
+                PyString::new(py, "bind mount {}").call_method1("format", (path,))
             }
-            other => other.to_string(),
-        })
+            other => Ok(PyString::new(py, &other.to_string()).into_any()),
+        }
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

@@ -134,13 +134,13 @@ impl PyMount {
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        // repr() escapes the surrogates of a non-UTF-8 path, so the text is valid UTF-8.
         let target = self.target(py)?;
-        let fstype = self.fstype(py)?;
         Ok(format!(
             "<Mount {} {} type {} ({})>",
             self.0.id(),
             target.repr()?,
-            fstype.to_cow()?,
+            self.0.fstype().to_string_lossy(),
             self.0.options()
         ))
     }

@@ -343,6 +343,31 @@ def test_namespaces_finds_one_held_only_by_an_fd(child):
     child(case)
 
 
+def test_namespaces_finds_one_held_only_by_a_bind_mount(child, scratch):
+    pin_file = os.fsencode(scratch) + b"/pin-\xff"
+
+    def case():
+        pid, done = start_holder("mntns-pinned")
+        held = mntns.ns_id(pid, "uts")
+        with open(pin_file, "wb"):
+            pass
+        mntns.bind(f"/proc/{pid}/ns/uts", pin_file)  # like `ip netns add`
+        done()
+        (info,) = [n for n in mntns.namespaces("uts") if n.id == held]
+        (pin,) = [p for p in info.pins if p.kind == "bind_mount"]
+        assert info.nprocs == 0 and pin.pid is None and pin.fd is None
+        assert os.fsencode(pin.path) == pin_file
+        assert str(pin) == f"bind mount {pin.path}" and repr(pin) == f"Pin(kind='bind_mount', path={pin.path!r})"
+        # The namespace is still usable through the pin.
+        assert mntns.ns_id(path=pin.path) == held
+        mntns.enter(path=pin_file)
+        hostname = socket.gethostname()
+        mntns.unmount(pin_file)
+        return hostname
+
+    assert child(case) == "mntns-pinned"
+
+
 def test_namespaces_kind_errors():
     with pytest.raises(ValueError, match="unknown kind"):
         mntns.namespaces("mountns")

@@ -99,6 +99,7 @@ def test_non_utf8_paths_round_trip(child, scratch):
         (m,) = [m for m in mntns.mounts() if os.fsencode(m.target) == raw]
         # The str form carries the undecodable bytes as surrogates, like os.fsdecode...
         assert m.target == os.fsdecode(raw) and "\udcff" in m.target
+        assert "\\udcff" in repr(m)  # escaped, never an encoding error
         # ...and is accepted back: the same mount point.
         mntns.set_propagation(m.target, "shared")
         new_root = raw + b"/root"

@@ -16,6 +16,7 @@ use std::os::fd::{BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyInt, PyString};
@@ -33,7 +34,12 @@ pub(crate) fn path(obj: &Bound<'_, PyAny>, func: &str, name: &str) -> PyResult<P
         fspath = FSPATH
             .import(py, "os", "fspath")?
             .call1((obj,))
-            .map_err(|_| {
+            .map_err(|e| {
+                // os.fspath's own TypeError, named after the argument; an exception raised
+                // by the object's __fspath__ passes through.
+                if !e.is_instance_of::<PyTypeError>(py) {
+                    return e;
+                }
                 type_error(
                     func,
                     format!(

@@ -290,6 +290,17 @@ impl Source {
         }
         Ok(Source::Caller)
     }
+
+    /// The core's source for `enter`; `None` for the caller itself.
+    fn ns_source(&self) -> Option<mntns::NsSource<'_>> {
+        match self {
+            Source::Caller => None,
+            Source::Pid(pid) => Some(mntns::NsSource::Pid(*pid)),
+            Source::PidFd(fd) => Some(mntns::NsSource::PidFd(fd.as_fd())),
+            Source::Fd(fd) => Some(mntns::NsSource::Fd(fd.as_fd())),
+            Source::Path(p) => Some(mntns::NsSource::Path(p)),
+        }
+    }
 }
 
 /// Joins existing namespaces (`setns(2)`, `nsenter(1)`).
@@ -309,20 +320,13 @@ pub(crate) fn enter(
         None => mntns::Namespaces::empty(),
     };
     let source = Source::from_args(py, FUNC, pid, pidfd, fd, path)?;
-    if matches!(source, Source::Caller) {
+    let Some(target) = source.ns_source() else {
         return Err(type_error(
             FUNC,
             "name what to enter: a pid, or pidfd=, fd= or path=",
         ));
-    }
-    py.detach(|| match &source {
-        Source::Pid(pid) => mntns::enter(mntns::NsSource::Pid(*pid), flags),
-        Source::PidFd(fd) => mntns::enter(mntns::NsSource::PidFd(fd.as_fd()), flags),
-        Source::Fd(fd) => mntns::enter(mntns::NsSource::Fd(fd.as_fd()), flags),
-        Source::Path(p) => mntns::enter(mntns::NsSource::Path(p), flags),
-        Source::Caller => Ok(()),
-    })
-    .or_raise(py)
+    };
+    py.detach(|| mntns::enter(target, flags)).or_raise(py)
 }
 
 /// The id of a namespace (`readlink /proc/PID/ns/KIND`).

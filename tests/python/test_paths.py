@@ -53,6 +53,15 @@ def test_nul_in_a_path_is_a_value_error(call, bad):
         call(bad)
 
 
+def test_an_exception_from_fspath_passes_through():
+    class Broken:
+        def __fspath__(self):
+            raise KeyError("no path today")
+
+    with pytest.raises(KeyError, match="no path today"):
+        mntns.mount_tmpfs(Broken())
+
+
 def test_int_is_not_a_path_for_path_only_arguments():
     # An int is a descriptor only where descriptors are taken (fd=, mounts_of_namespace).
     with pytest.raises(TypeError):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import mntns
+from conftest import run_in_child
 from mntns import MountFlags, Propagation
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -88,8 +89,6 @@ def test_tmpfs_unmapped_owner_is_explained(scratch):
             mntns.mount_tmpfs(scratch, uid=1234)
         assert info.value.errno == errno.EINVAL and "may not be mapped" in info.value.hint
         assert info.value.filename == str(scratch)
-
-    from conftest import run_in_child
 
     # Only rootless: root maps every uid.
     run_in_child("rootless", case)

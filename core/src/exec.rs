@@ -272,8 +272,15 @@ fn parent_dir(step: u32, root: RawFd, t: &Target) -> Res<Fd> {
         Err(_) => {}
     }
     let mut prev = Fd::borrowed(root);
-    for (prefix, name) in t.prefixes.iter().zip(t.names.iter()) {
-        let fd = match open_in_root_with(root, prefix, dir, t.strict) {
+    let last = t.prefixes.len() - 1;
+    for (k, (prefix, name)) in t.prefixes.iter().zip(t.names.iter()).enumerate() {
+        // The parent itself was just found missing: create it without asking again.
+        let found = if k == last {
+            Err(libc::ENOENT)
+        } else {
+            open_in_root_with(root, prefix, dir, t.strict)
+        };
+        let fd = match found {
             Ok(fd) => fd,
             Err(libc::ENOENT) => {
                 // SAFETY: prev is an open directory; name is one NUL-terminated component.
@@ -740,19 +747,9 @@ fn run_op(i: u32, op: &Op, a: &ChildArgs<'_>, slots: &mut [RawFd]) -> Res<()> {
                         libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr())
                     };
                     check(i, rc as c_int)?;
-                    // The old root is stacked on "."; make it rslave so its unmount cannot
-                    // propagate anywhere, then detach it.
-                    // SAFETY: constant strings; no data.
-                    let rc = unsafe {
-                        libc::mount(
-                            c"none".as_ptr(),
-                            c".".as_ptr(),
-                            std::ptr::null(),
-                            libc::MS_SLAVE | libc::MS_REC,
-                            std::ptr::null(),
-                        )
-                    };
-                    check(i, rc)?;
+                    // The old root is stacked on "." now. Detaching it cannot propagate
+                    // anywhere: every mount of it was made rslave (or rprivate) by the first
+                    // step, so no second remount is needed here.
                     // SAFETY: constant string.
                     check(i, unsafe { libc::umount2(c".".as_ptr(), libc::MNT_DETACH) })?;
                 }

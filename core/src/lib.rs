@@ -13,6 +13,14 @@
 //! | `mount`, `findmnt` | [`mounts`], [`mounts_of_namespace`] |
 //! | `pivot_root . old-root` | [`pivot_root`] (the whole safe sequence) |
 //! | `lsns`, `nsenter` | [`namespaces`], [`enter`] |
+//! | `bwrap …`, `mntns run` | [`Spec`] → [`Plan`] → [`Plan::spawn`] → [`Child`] |
+//!
+//! ## Sandboxes
+//!
+//! A [`Spec`] describes a whole sandbox (namespaces, a root from a tmpfs, a directory or a
+//! tar archive, mounts inside it, identity, environment, descriptors); [`Spec::plan`]
+//! validates it and compiles a [`Plan`] with every byte pre-built, so spawning allocates
+//! nothing between clone and exec and is safe from threaded hosts. See `docs/sandbox.md`.
 //!
 //! ## Privileges
 //!
@@ -81,6 +89,10 @@ pub use table::{Mount, MountPropagation, TableSource, mounts, mounts_of_namespac
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/guide.md")]
 mod guide_examples {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/sandbox.md")]
+mod sandbox_examples {}
 
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

@@ -74,8 +74,14 @@ fn exports() -> Vec<Export> {
         let text = std::fs::read_to_string(&path).unwrap();
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
         assert!(
-            !text.contains("#[no_mangle]"),
-            "{file}: use #[unsafe(no_mangle)] (edition 2024; cbindgen reads it)"
+            !text.contains("#[no_mangle]") && !text.contains("export_name"),
+            "{file}: export with #[unsafe(no_mangle)] only (cbindgen reads it, this test too)"
+        );
+        // Every extern "C" fn is an export this test sees (none hides without no_mangle).
+        assert_eq!(
+            text.matches("extern \"C\" fn").count(),
+            text.matches("#[unsafe(no_mangle)]").count(),
+            "{file}: an extern \"C\" fn without #[unsafe(no_mangle)], or the reverse"
         );
         for (at, _) in text.match_indices("#[unsafe(no_mangle)]") {
             let rest = &text[at..];

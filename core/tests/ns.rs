@@ -824,16 +824,7 @@ fn list_sanity(_ctx: &Ctx) {
 /// (in this case's mount table, or in another mount namespace's), are listed with nprocs 0
 /// and the right pin, found by id, and opened.
 fn list_pinned_by_fd_and_bind_mount(ctx: &Ctx) {
-    // The kernel lets a mount namespace's nsfs file be bound only into an *older* mount
-    // namespace. Namespace ids come from per-CPU batches, so "created later" is "newer" only
-    // on one CPU: stay on CPU 0 and start from a mount namespace created there.
-    // SAFETY: a cpu_set_t is plain data; setting this process's own affinity.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(0, &mut set);
-        assert_eq!(libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set), 0);
-    }
-    mntns::unshare(Namespaces::MOUNT).unwrap();
+    mntns_testkit::prepare_mount_ns_binds();
     let me = Pid::this();
     // 1. A mount namespace pinned by a bind mount of /proc/PID/ns/mnt onto a file here
     //    (allowed: the namespace is newer than this case's own).

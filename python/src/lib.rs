@@ -6,15 +6,18 @@
 //! - `ns`, `mount`, `table`: one Python function per core function, each releasing
 //!   the GIL around the core call (`py.detach`), however short.
 //!
-//! The sandbox (`Sandbox`, `Child`, `spawn`, `run`) will be a fourth module registered the
-//! same way, reusing `mount::tmpfs_options` for its tmpfs mounts.
+//! - `sandbox`, `child`: `Sandbox` (core's `Spec`), `TmpfsRoot`, and `Child`, a spawned
+//!   sandbox with the `subprocess.Popen` interface; spawning and waiting release the GIL,
+//!   and waiting wakes up every 50 ms to run Python's signal handlers (Ctrl-C).
 
 use pyo3::prelude::*;
 
+mod child;
 mod convert;
 mod error;
 mod mount;
 mod ns;
+mod sandbox;
 mod table;
 
 /// The native part of the `mntns` package.
@@ -24,5 +27,6 @@ fn _mntns(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ns::register(m)?;
     mount::register(m)?;
     table::register(m)?;
+    sandbox::register(m)?;
     Ok(())
 }

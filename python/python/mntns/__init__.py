@@ -12,6 +12,13 @@ Each step of the classic walkthrough is one call::
     mntns.pivot_root("/tmp", "old-root")                  # pivot_root . old-root
     mntns.namespaces("mnt")                               # lsns -t mnt
 
+A whole sandbox is one object (the same ready-to-use root as ``mntns run``)::
+
+    sandbox = mntns.Sandbox().add_tmpfs("/scratch", size="1m")
+    sandbox.run(["sh", "-c", "df /scratch"], capture_output=True).stdout
+    with sandbox.spawn(["sleep", "10"]) as child:   # a Child, like subprocess.Popen
+        child.ns_id()                               # its mnt:[…]
+
 Errors: a failed system call raises a plain ``OSError`` (so ``PermissionError``,
 ``FileNotFoundError`` … by errno) whose ``strerror`` is libmntns's one-line message
 (``mount tmpfs on /x: EPERM (operation not permitted; hint)``), with ``.errno``,
@@ -26,11 +33,16 @@ import enum
 import sys
 
 from . import _mntns
+from subprocess import DEVNULL, PIPE, STDOUT
+
 from ._mntns import (
+    Child,
     Mount,
     NamespaceInfo,
     NsId,
     Pin,
+    Sandbox,
+    TmpfsRoot,
     __version__,
     bind,
     enter,
@@ -97,6 +109,10 @@ class Propagation(_StrEnum):
 
 
 __all__ = [
+    "DEVNULL",
+    "PIPE",
+    "STDOUT",
+    "Child",
     "Mount",
     "MountFlags",
     "Namespace",
@@ -104,6 +120,8 @@ __all__ = [
     "NsId",
     "Pin",
     "Propagation",
+    "Sandbox",
+    "TmpfsRoot",
     "__version__",
     "bind",
     "enter",

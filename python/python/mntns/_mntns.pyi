@@ -1,7 +1,12 @@
 """The native module of ``mntns`` (hand-written stubs, checked by ``mypy.stubtest``)."""
 
 import os
-from typing import Final, Optional, Protocol, Union, final
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import IO, Any, Final, Optional, Protocol, Union, final
+
+from typing_extensions import Self
 
 _Path = Union[str, bytes, os.PathLike[str], os.PathLike[bytes]]
 
@@ -11,6 +16,12 @@ class _HasFileno(Protocol):
 _Fd = Union[int, _HasFileno]
 _Kind = Union[str, int]
 _MountFlags = Union[int, str]
+_Size = Union[int, str]
+_Text = Union[str, bytes, os.PathLike[str], os.PathLike[bytes]]
+_Stdio = Union[None, int, _HasFileno]
+_PassFds = Union[Iterable[_Fd], Mapping[int, _Fd]]
+_IdMap = Union[str, Sequence[Union[str, tuple[int, int, int]]]]
+_Root = Union[None, _Path, TmpfsRoot, Mapping[str, Any]]
 
 __all__ = [
     "CLONE_NEWCGROUP",
@@ -30,10 +41,13 @@ __all__ = [
     "MS_RDONLY",
     "MS_RELATIME",
     "MS_STRICTATIME",
+    "Child",
     "Mount",
     "NamespaceInfo",
     "NsId",
     "Pin",
+    "Sandbox",
+    "TmpfsRoot",
     "__version__",
     "bind",
     "enter",
@@ -272,3 +286,161 @@ def pivot_root(
 ) -> None:
     """The whole ``pivot_root`` sequence; ``old_root`` keeps the old root at that path
     inside the new root, else it is detached."""
+
+@final
+class TmpfsRoot:
+    """A tmpfs root for ``Sandbox(root=...)``: its options, and optionally a tar archive
+    unpacked into it."""
+
+    def __new__(
+        cls,
+        *,
+        size: Optional[_Size] = None,
+        nr_inodes: Optional[_Size] = None,
+        mode: Optional[int] = 0o755,
+        uid: Optional[int] = None,
+        gid: Optional[int] = None,
+        noswap: bool = False,
+        flags: Optional[_MountFlags] = None,
+        tar: Optional[_Path] = None,
+    ) -> TmpfsRoot: ...
+    @property
+    def options(self) -> str:
+        """The options in ``mount -o`` syntax."""
+    @property
+    def tar(self) -> Optional[str]:
+        """The archive unpacked into it, or ``None``."""
+
+@final
+class Child:
+    """A spawned sandbox, with the ``subprocess.Popen`` interface; a context manager that
+    kills and reaps it on exit."""
+
+    @property
+    def pid(self) -> int: ...
+    @property
+    def pidfd(self) -> Optional[int]: ...
+    @property
+    def returncode(self) -> Optional[int]: ...
+    @property
+    def args(self) -> Any: ...
+    @property
+    def stdin(self) -> Optional[IO[bytes]]: ...
+    @property
+    def stdout(self) -> Optional[IO[bytes]]: ...
+    @property
+    def stderr(self) -> Optional[IO[bytes]]: ...
+    def poll(self) -> Optional[int]:
+        """The returncode if the sandbox has ended, else ``None``."""
+    def wait(self, timeout: Optional[float] = None) -> int:
+        """Waits and returns the returncode (``-N`` for signal N); raises
+        ``subprocess.TimeoutExpired``."""
+    def communicate(
+        self, input: Optional[bytes] = None, timeout: Optional[float] = None
+    ) -> tuple[Optional[bytes], Optional[bytes]]:
+        """Sends ``input``, reads stdout and stderr to the end, waits."""
+    def kill(self, sig: int = 9) -> None:
+        """Sends ``sig`` (default ``SIGKILL``)."""
+    def terminate(self) -> None:
+        """Sends ``SIGTERM``."""
+    def send_signal(self, sig: int) -> None:
+        """Sends ``sig``."""
+    def ns_id(self, kind: _Kind = "mnt") -> NsId:
+        """The id of the sandbox's namespace of ``kind``."""
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...
+
+@final
+class Sandbox:
+    """A sandbox description (core's ``Spec``); by default the ready-to-use root of
+    ``mntns run``. ``add_*`` methods return the sandbox, for chaining."""
+
+    def __new__(
+        cls,
+        *,
+        root: _Root = None,
+        base: Optional[str] = None,
+        namespaces: int = 0,
+        hostname: Union[str, bytes, None] = None,
+        uid: Optional[int] = None,
+        gid: Optional[int] = None,
+        uid_map: Optional[_IdMap] = None,
+        gid_map: Optional[_IdMap] = None,
+        setgroups: bool = False,
+        env: Optional[Mapping[_Text, _Text]] = None,
+        clearenv: bool = False,
+        setenv: Optional[Mapping[_Text, _Text]] = None,
+        unsetenv: Optional[Iterable[_Text]] = None,
+        cwd: Optional[_Path] = None,
+        new_session: bool = False,
+        no_new_privs: bool = False,
+        die_with_parent: bool = True,
+        keep_old_root: Optional[_Path] = None,
+        clone_mode: Optional[str] = None,
+    ) -> Sandbox: ...
+    def add_tmpfs(
+        self,
+        target: _Path,
+        *,
+        size: Optional[_Size] = None,
+        nr_inodes: Optional[_Size] = None,
+        mode: Optional[int] = None,
+        uid: Optional[int] = None,
+        gid: Optional[int] = None,
+        noswap: bool = False,
+        flags: Optional[_MountFlags] = None,
+    ) -> Self:
+        """A tmpfs at ``target`` inside the sandbox."""
+    def add_bind(
+        self,
+        source: _Path,
+        target: _Path,
+        *,
+        readonly: bool = False,
+        recursive: bool = True,
+        flags: Optional[_MountFlags] = None,
+    ) -> Self:
+        """The host's ``source`` bound at ``target``."""
+    def add_proc(self, target: _Path) -> Self:
+        """A new proc at ``target``."""
+    def add_dev(self, target: _Path) -> Self:
+        """A minimal /dev at ``target``."""
+    def add_dir(self, target: _Path, mode: int = 0o755) -> Self:
+        """A directory (with its parents) at ``target``."""
+    def add_symlink(self, link: _Path, target: _Path) -> Self:
+        """A symlink at ``target`` whose text is ``link`` (``ln -s LINK TARGET``)."""
+    def add_file(
+        self, target: _Path, contents: Union[str, bytes, bytearray, memoryview], mode: int = 0o644
+    ) -> Self:
+        """A file at ``target`` holding ``contents``."""
+    def explain(self, argv: Optional[Sequence[_Text]] = None) -> str:
+        """The plan as numbered steps (``mntns run --explain``)."""
+    def spawn(
+        self,
+        argv: Sequence[_Text],
+        *,
+        stdin: _Stdio = None,
+        stdout: _Stdio = None,
+        stderr: _Stdio = None,
+        pass_fds: _PassFds = (),
+    ) -> Child:
+        """Runs ``argv`` in a new sandbox; returns its ``Child`` at once."""
+    def run(
+        self,
+        argv: Sequence[_Text],
+        *,
+        stdin: _Stdio = None,
+        input: Optional[bytes] = None,
+        capture_output: bool = False,
+        stdout: _Stdio = None,
+        stderr: _Stdio = None,
+        check: bool = False,
+        timeout: Optional[float] = None,
+        pass_fds: _PassFds = (),
+    ) -> subprocess.CompletedProcess[bytes]:
+        """Runs ``argv`` in a new sandbox and waits, like ``subprocess.run``."""

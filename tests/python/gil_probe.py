@@ -41,6 +41,8 @@ b.mkdir()
 if case in ("bind", "set_propagation", "set_mount_flags", "unmount", "pivot_root"):
     mntns.mount_tmpfs(a, size="1m")
 
+sandbox = mntns.Sandbox() if case == "sandbox_spawn" else None
+
 holder = None
 if case == "enter":
     r, w = os.pipe()
@@ -66,6 +68,7 @@ calls = {
     "set_propagation": lambda: mntns.set_propagation(a, "shared"),
     "unmount": lambda: mntns.unmount(a),
     "pivot_root": lambda: mntns.pivot_root(a),
+    "sandbox_spawn": lambda: sandbox.spawn(["true"]).wait(),
     # Controls of the method: os.getpid() keeps the GIL (no tick can happen inside it),
     # os.stat() releases it.
     "control-getpid": os.getpid,

@@ -35,6 +35,8 @@ CASES = {
     "set_propagation": "mount",
     "unmount": "umount2",
     "pivot_root": "pivot_root",
+    # Sandbox.spawn: the vfork-style clone(2) (thread creation uses clone3, so it is not hit).
+    "sandbox_spawn": "clone",
     "control-getpid": "getpid",
     "control-stat": "newfstatat",
 }

@@ -46,6 +46,8 @@
 #![deny(missing_docs)]
 #![warn(unsafe_op_in_unsafe_fn)]
 
+pub mod columns;
+pub mod doctor;
 pub mod error;
 pub mod idmap;
 pub mod mount;

@@ -13,10 +13,11 @@ mod id;
 mod ls;
 mod mounts;
 mod output;
+mod run;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Linux mount-namespace isolation from the command line: namespace ids, listings, mount
 /// tables, entering namespaces, and what the host allows.
@@ -25,7 +26,8 @@ use clap::{CommandFactory, Parser, Subcommand};
     name = "mntns",
     version,
     about,
-    after_help = "Examples:\n  mntns id                      # mnt:[4026531841], as readlink /proc/self/ns/mnt\n  \
+    after_help = "Examples:\n  mntns run -- sh               # a shell in a sandbox with its own root\n  \
+                  mntns id                      # mnt:[4026531841], as readlink /proc/self/ns/mnt\n  \
                   mntns ls -t mnt               # every mount namespace, like lsns -t mnt\n  \
                   mntns mounts -p 1234          # the mount table of process 1234, like findmnt -N 1234\n  \
                   mntns enter -t 1234 --all     # a shell in its namespaces, like nsenter -a -t 1234\n  \
@@ -38,7 +40,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print a namespace's id as `readlink /proc/PID/ns/KIND` does: mnt:[4026531841].
+    Run(Box<run::RunArgs>),
+    /// Print a namespace's id exactly as readlink /proc/PID/ns/KIND shows it.
     #[command(after_help = id::EXAMPLES)]
     Id(id::Args),
     /// List namespaces with their processes, like lsns.
@@ -72,12 +75,21 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // `mntns ls | head` ends quietly when head exits, as util-linux tools do (Rust ignores
-    // SIGPIPE by default), and a command run by `mntns enter` starts with it at default.
-    // SAFETY: restoring a default signal disposition before anything else runs.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    let cli = Cli::parse();
+    // `mntns run` needs the matches too: its mount options apply in command-line order.
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if !matches!(cli.command, Command::Run(_)) {
+        // `mntns ls | head` ends quietly when head exits, as util-linux tools do (Rust
+        // ignores SIGPIPE by default), and a command `mntns enter` runs starts with it at
+        // its default.
+        // SAFETY: restoring a default signal disposition; no other thread exists yet.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
     let result = match cli.command {
+        Command::Run(args) => {
+            let sub = matches.subcommand_matches("run").expect("run was matched");
+            std::process::exit(run::main(*args, sub));
+        }
         Command::Id(args) => id::run(args),
         Command::Ls(args) => ls::run(args),
         Command::Mounts(args) => mounts::run(args),

@@ -43,9 +43,12 @@ pub struct Args {
     /// The mount table of process PID (default: this process's).
     #[arg(short = 'p', long = "task", short_alias = 'N', value_name = "PID", value_parser = crate::id::parse_pid, conflicts_with = "ns")]
     pid: Option<Pid>,
-    /// The mount table of a mount namespace: its id (mnt:[4026532211], or the number
-    /// alone) or a namespace file (/proc/PID/ns/mnt, or a bind mount of one).
-    #[arg(long, value_name = "ID|PATH")]
+    #[arg(
+        long,
+        value_name = "ID|PATH",
+        help = "The mount table of a mount namespace: its id (mnt:[4026532211], or the number \
+                alone) or a namespace file (/proc/PID/ns/mnt, or a bind mount of one)"
+    )]
     ns: Option<OsString>,
     /// Only these filesystem types, comma-separated; a leading "no" excludes them instead.
     #[arg(short = 't', long = "types", value_name = "FSTYPES")]

@@ -167,6 +167,7 @@ pub struct Error {
     path: Option<PathBuf>,
     errno: Errno,
     hint: Option<Cow<'static, str>>,
+    invalid_input: bool,
 }
 
 impl Error {
@@ -177,6 +178,7 @@ impl Error {
             path: None,
             errno,
             hint: None,
+            invalid_input: false,
         }
     }
 
@@ -187,7 +189,9 @@ impl Error {
 
     /// An `EINVAL` refusal of bad input; `why` says what was wrong and quotes the value.
     pub fn invalid(step: impl Into<Cow<'static, str>>, why: impl Into<Cow<'static, str>>) -> Error {
-        Error::new(step, Errno::EINVAL).with_hint(why)
+        let mut e = Error::new(step, Errno::EINVAL).with_hint(why);
+        e.invalid_input = true;
+        e
     }
 
     /// Attaches the path the step concerned.
@@ -231,6 +235,14 @@ impl Error {
     /// What probably caused it and what to change, when libmntns knows.
     pub fn hint(&self) -> Option<&str> {
         self.hint.as_deref()
+    }
+
+    /// Whether this error refuses bad input — a value libmntns checked and rejected, made
+    /// by [`Error::invalid`] — rather than reporting a system call that failed or a state
+    /// of the system (the errno is then `EINVAL`). Bindings raise their "bad argument"
+    /// error for it (Python's `ValueError`).
+    pub fn is_invalid_input(&self) -> bool {
+        self.invalid_input
     }
 }
 
@@ -385,6 +397,15 @@ mod tests {
         );
         assert_eq!(e.errno().raw(), libc::EPERM);
         assert_eq!(e.path(), Some(Path::new("/tmp/x")));
+    }
+
+    #[test]
+    fn invalid_input_is_marked() {
+        let bad = Error::invalid("tmpfs size", "\"0\" is not a valid size").with_path("/x");
+        assert!(bad.is_invalid_input());
+        assert_eq!(bad.errno(), Errno::EINVAL);
+        let kernel = Error::new("mount tmpfs on", Errno::EINVAL).with_hint("from the kernel");
+        assert!(!kernel.is_invalid_input());
     }
 
     #[test]

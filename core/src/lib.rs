@@ -13,6 +13,14 @@
 //! | `mount`, `findmnt` | [`mounts`], [`mounts_of_namespace`] |
 //! | `pivot_root . old-root` | [`pivot_root`] (the whole safe sequence) |
 //! | `lsns`, `nsenter` | [`namespaces`], [`enter`] |
+//! | `bwrap …`, `mntns run` | [`Spec`] → [`Plan`] → [`Plan::spawn`] → [`Child`] |
+//!
+//! ## Sandboxes
+//!
+//! A [`Spec`] describes a whole sandbox (namespaces, a root from a tmpfs, a directory or a
+//! tar archive, mounts inside it, identity, environment, descriptors); [`Spec::plan`]
+//! validates it and compiles a [`Plan`] with every byte pre-built, so spawning allocates
+//! nothing between clone and exec and is safe from threaded hosts. See `docs/sandbox.md`.
 //!
 //! ## Privileges
 //!
@@ -46,18 +54,25 @@
 #![deny(missing_docs)]
 #![warn(unsafe_op_in_unsafe_fn)]
 
+pub mod child;
 pub mod columns;
 pub mod doctor;
 pub mod error;
+mod exec;
 pub mod idmap;
 pub mod mount;
 pub mod ns;
 pub mod pivot;
+pub mod plan;
 pub mod process;
+mod rootfs;
+mod spawn;
+pub mod spec;
 pub mod table;
 
 mod sys;
 
+pub use child::{Child, ExitStatus};
 pub use error::{Errno, Error, Result};
 pub use idmap::unshare_rootless;
 pub use mount::{
@@ -66,7 +81,9 @@ pub use mount::{
 };
 pub use ns::{Namespaces, NsFd, NsId, NsKind, NsSource, enter, namespaces, unshare};
 pub use pivot::{PivotOptions, RootPropagation, pivot_root, pivot_root_with};
+pub use plan::Plan;
 pub use process::Pid;
+pub use spec::{Base, CloneMode, Env, Identity, MountEntry, Root, Spec, Stdio};
 pub use table::{Mount, MountPropagation, TableSource, mounts, mounts_of_namespace};
 
 // The guide's and the README's examples are compiled and run as doctests, so the
@@ -74,6 +91,10 @@ pub use table::{Mount, MountPropagation, TableSource, mounts, mounts_of_namespac
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/guide.md")]
 mod guide_examples {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/sandbox.md")]
+mod sandbox_examples {}
 
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

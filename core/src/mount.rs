@@ -1138,7 +1138,7 @@ pub fn set_mount_flags(
 }
 
 /// The `mount_setattr` change for setting `set` and clearing `clear`.
-fn attr_change(set: MountFlags, clear: MountFlags) -> MountAttr {
+pub(crate) fn attr_change(set: MountFlags, clear: MountFlags) -> MountAttr {
     let mut change = MountAttr {
         set: set.attr_bits(),
         clear: clear.attr_bits(),

@@ -194,3 +194,21 @@ pub(crate) fn ram_and_page_size() -> Result<(u64, u64), Errno> {
     let unit = u64::from(info.mem_unit.max(1));
     Ok((info.totalram as u64 * unit, page))
 }
+
+/// Whether the kernel has `mount_setattr(2)` (Linux 5.12), probed with a call that can only
+/// fail: `EBADF`/`EINVAL` mean it exists, `ENOSYS` that it does not (or a filter hides it).
+pub(crate) fn has_mount_setattr() -> bool {
+    // SAFETY: an invalid descriptor and a NULL attribute: the kernel rejects the call
+    // before touching anything.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            -1,
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            std::ptr::null::<libc::mount_attr>(),
+            0usize,
+        )
+    };
+    rc == 0 || Errno::last() != Errno::ENOSYS
+}

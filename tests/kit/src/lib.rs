@@ -501,35 +501,40 @@ fn wait_with_timeout(pid: libc::pid_t, limit: Duration) -> WaitResult {
     }
 }
 
-/// Collects processes that a case left behind (reparented to us as subreaper): waits
-/// briefly for them to finish, then kills and reaps the rest. Returns their pids.
+/// Collects processes that a case left behind (reparented to us as subreaper). Orphans
+/// that had already exited (zombies) are reaped silently: a sandbox that died with its
+/// parent is what the case wanted. Processes still running when the case ended are leaks:
+/// they are killed, reaped and returned.
 fn reap_leftovers() -> Vec<i32> {
-    let mut found = Vec::new();
-    let deadline = Instant::now() + Duration::from_millis(500);
-    loop {
-        let mut status = 0;
-        // SAFETY: waitpid(-1) with a valid status pointer.
-        let rc = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-        if rc > 0 {
-            found.push(rc);
-            continue;
+    let mut leaked = Vec::new();
+    for pid in children_of_self() {
+        if !is_zombie(pid) {
+            leaked.push(pid);
+            // SAFETY: kill on a child of ours.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
         }
-        if rc < 0 {
-            return found; // ECHILD: nobody left
-        }
-        if Instant::now() >= deadline {
-            // Still running: kill every child we have.
-            for pid in children_of_self() {
-                found.push(pid);
-                // SAFETY: kill on a child of ours.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-            }
-            // SAFETY: blocking reap of the killed children.
-            while unsafe { libc::waitpid(-1, &mut status, 0) } > 0 {}
-            return found;
-        }
-        std::thread::sleep(Duration::from_millis(5));
     }
+    let mut status = 0;
+    // SAFETY: reaping every remaining child of ours (the killed ones are about to exit).
+    while unsafe {
+        libc::waitpid(
+            -1,
+            &mut status,
+            if leaked.is_empty() { libc::WNOHANG } else { 0 },
+        )
+    } > 0
+    {}
+    leaked
+}
+
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(true)
 }
 
 fn children_of_self() -> Vec<i32> {

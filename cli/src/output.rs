@@ -126,8 +126,12 @@ pub fn write_stdout(out: &[u8]) -> Result<(), mntns::Error> {
 /// stays one line, lists joined with commas, nothing for null.
 fn write_text_cell(v: &Value<'_>, out: &mut Vec<u8>) {
     let text = |bytes: &[u8], out: &mut Vec<u8>| {
+        if !bytes.iter().any(|&b| is_control(b)) {
+            out.extend_from_slice(bytes);
+            return;
+        }
         for &b in bytes {
-            if b < 0x20 || b == 0x7f {
+            if is_control(b) {
                 out.extend_from_slice(format!("\\x{b:02x}").as_bytes());
             } else {
                 out.push(b);
@@ -136,7 +140,7 @@ fn write_text_cell(v: &Value<'_>, out: &mut Vec<u8>) {
     };
     match v {
         Value::Null => {}
-        Value::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Value::Number(n) => push_number(*n, out),
         Value::Text(t) => text(t, out),
         Value::List(items) => {
             for (i, item) in items.iter().enumerate() {
@@ -149,8 +153,30 @@ fn write_text_cell(v: &Value<'_>, out: &mut Vec<u8>) {
     }
 }
 
+/// Decimal digits of `n`, without a temporary string.
+fn push_number(mut n: u64, out: &mut Vec<u8>) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+fn is_control(b: u8) -> bool {
+    b < 0x20 || b == 0x7f
+}
+
 /// Columns a text takes on a terminal: characters for UTF-8, bytes otherwise.
 fn display_width(bytes: &[u8]) -> usize {
+    if bytes.is_ascii() {
+        return bytes.len();
+    }
     match std::str::from_utf8(bytes) {
         Ok(s) => s.chars().count(),
         Err(_) => bytes.len(),
@@ -162,7 +188,7 @@ fn display_width(bytes: &[u8]) -> usize {
 fn write_json_value(v: &Value<'_>, out: &mut Vec<u8>) {
     match v {
         Value::Null => out.extend_from_slice(b"null"),
-        Value::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Value::Number(n) => push_number(*n, out),
         Value::Text(t) => write_json_string(t, out),
         Value::List(items) => {
             out.push(b'[');
@@ -242,6 +268,15 @@ mod tests {
                 .unwrap()
                 .starts_with("4026531832 mnt ")
         );
+    }
+
+    #[test]
+    fn numbers_print_in_decimal() {
+        for n in [0, 7, 10, 4026531832, u64::MAX] {
+            let mut out = Vec::new();
+            push_number(n, &mut out);
+            assert_eq!(out, n.to_string().into_bytes());
+        }
     }
 
     #[test]

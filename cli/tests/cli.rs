@@ -403,6 +403,9 @@ fn lsns(args: &[&str]) -> Value {
 /// namespace) and a net namespace pinned only by a bind mount. Root only: rootless, lsns
 /// and mntns both see only the case's own few processes (`ls_sanity` covers that mode).
 fn ls_equals_lsns(ctx: &Ctx) {
+    // Enough processes (each in its own uts namespace) that `mntns ls` splits the walk
+    // over threads (one per 200 processes and CPU): the merged listing must still be lsns's.
+    let crowd = Crowd::new(450, libc::CLONE_NEWUTS);
     let a = hold(0, || {
         unshare(libc::CLONE_NEWNS | libc::CLONE_NEWNET | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC)
     });
@@ -426,11 +429,15 @@ fn ls_equals_lsns(ctx: &Ctx) {
         .parse()
         .unwrap();
 
-    let created: Vec<(String, u64)> = [&a, &b, &c]
+    let pids: Vec<i32> = [a.pid, b.pid, c.pid]
+        .into_iter()
+        .chain(crowd.pids.iter().copied())
+        .collect();
+    let created: Vec<(String, u64)> = pids
         .iter()
-        .flat_map(|h| {
+        .flat_map(|pid| {
             KINDS.iter().filter_map(move |k| {
-                let theirs = readlink(&format!("/proc/{}/ns/{k}", h.pid));
+                let theirs = readlink(&format!("/proc/{pid}/ns/{k}"));
                 (theirs != readlink(&format!("/proc/self/ns/{k}"))).then(|| {
                     let ino = theirs.split(":[").nth(1).unwrap().trim_end_matches(']');
                     (k.to_string(), ino.parse().unwrap())
@@ -438,7 +445,7 @@ fn ls_equals_lsns(ctx: &Ctx) {
             })
         })
         .collect();
-    assert!(created.len() >= 9, "{created:?}");
+    assert!(created.len() >= 9 + 450, "{}", created.len());
 
     for kind in KINDS {
         let mut whole_table = false;
@@ -523,7 +530,73 @@ fn ls_equals_lsns(ctx: &Ctx) {
         serde_json::json!([format!("bind mount {}", pin.display())])
     );
     umount(&pin);
-    drop((a, b, c));
+    drop((a, b, c, crowd));
+}
+
+/// `n` processes, each in new namespaces of `flags`, waiting until dropped.
+struct Crowd {
+    pids: Vec<i32>,
+    release: Option<OwnedFd>,
+}
+
+impl Crowd {
+    fn new(n: usize, flags: i32) -> Crowd {
+        let (release_r, release_w) = pipe();
+        let (ready_r, ready_w) = pipe();
+        let mut pids = Vec::with_capacity(n);
+        for _ in 0..n {
+            // SAFETY: single-threaded case; the child makes raw calls and exits.
+            let pid = unsafe { libc::fork() };
+            assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
+            if pid == 0 {
+                // SAFETY: raw calls in the child: own namespaces, say so, wait, exit.
+                unsafe {
+                    libc::close(release_w.as_raw_fd());
+                    for fd in RELEASE_FDS.lock().unwrap().iter() {
+                        libc::close(*fd);
+                    }
+                    let ok = u8::from(libc::unshare(flags) == 0);
+                    libc::write(ready_w.as_raw_fd(), (&ok as *const u8).cast(), 1);
+                    wait_for_eof(release_r.as_raw_fd());
+                    libc::_exit(0)
+                }
+            }
+            pids.push(pid);
+        }
+        drop(ready_w);
+        let mut ready = vec![0u8; n];
+        let mut got = 0;
+        while got < n {
+            // SAFETY: reading into the unfilled tail of `ready`.
+            let r = unsafe {
+                libc::read(
+                    ready_r.as_raw_fd(),
+                    ready[got..].as_mut_ptr().cast(),
+                    n - got,
+                )
+            };
+            assert!(r > 0, "the crowd did not start");
+            got += r as usize;
+        }
+        assert!(
+            ready.iter().all(|&b| b == 1),
+            "a crowd process could not unshare"
+        );
+        Crowd {
+            pids,
+            release: Some(release_w),
+        }
+    }
+}
+
+impl Drop for Crowd {
+    fn drop(&mut self) {
+        drop(self.release.take());
+        for &pid in &self.pids {
+            // SAFETY: waitpid on our own child.
+            unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+        }
+    }
 }
 
 /// What any caller sees of its own processes, root or rootless: a child's new namespaces

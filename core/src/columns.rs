@@ -473,12 +473,10 @@ impl MountColumn {
             MountColumn::Fstype => Value::Text(Cow::Borrowed(m.fstype().as_bytes())),
             MountColumn::Options => Value::Text(Cow::Owned(merged_options(
                 m.options().as_bytes(),
-                &crate::table::unescape(m.super_options().as_bytes()),
+                &unescaped(m.super_options().as_bytes()),
             ))),
             MountColumn::VfsOptions => Value::Text(Cow::Borrowed(m.options().as_bytes())),
-            MountColumn::FsOptions => Value::Text(Cow::Owned(crate::table::unescape(
-                m.super_options().as_bytes(),
-            ))),
+            MountColumn::FsOptions => Value::Text(unescaped(m.super_options().as_bytes())),
             MountColumn::Fsroot => Value::path(m.root()),
             MountColumn::MajMin => Value::text(format!("{}:{}", m.major(), m.minor())),
             MountColumn::Id => Value::Number(u64::from(m.id())),
@@ -511,6 +509,16 @@ impl MountColumn {
     }
 }
 
+/// The filesystem options as libmount shows them: with mountinfo's `\ooo` escapes
+/// decoded (borrowed when there is none, which is nearly always).
+fn unescaped(options: &[u8]) -> Cow<'_, [u8]> {
+    if options.contains(&b'\\') {
+        Cow::Owned(crate::table::unescape(options))
+    } else {
+        Cow::Borrowed(options)
+    }
+}
+
 /// findmnt's `OPTIONS`: the per-mount options and the filesystem's options in one list,
 /// `rw` or `ro` once at the front — `ro` when either side is read-only — as libmount
 /// merges mountinfo's two option fields (`rw,relatime` and `rw,size=4k` give
@@ -519,22 +527,19 @@ pub fn merged_options(vfs: &[u8], fs: &[u8]) -> Vec<u8> {
     if vfs == fs {
         return vfs.to_vec();
     }
-    let mut ro = false;
-    let mut rest: Vec<&[u8]> = Vec::new();
-    for opt in vfs.split(|&b| b == b',').chain(fs.split(|&b| b == b',')) {
-        let name = opt.split(|&b| b == b'=').next().unwrap_or(opt);
-        match name {
-            b"" => {}
-            b"rw" => {}
-            b"ro" => ro = true,
-            _ => rest.push(opt),
-        }
-    }
+    let options = || {
+        vfs.split(|&b| b == b',')
+            .chain(fs.split(|&b| b == b','))
+            .map(|opt| (opt, opt.split(|&b| b == b'=').next().unwrap_or(opt)))
+    };
+    let ro = options().any(|(_, name)| name == b"ro");
     let mut out = Vec::with_capacity(vfs.len() + fs.len() + 1);
     out.extend_from_slice(if ro { b"ro" } else { b"rw" });
-    for opt in rest {
-        out.push(b',');
-        out.extend_from_slice(opt);
+    for (opt, name) in options() {
+        if !matches!(name, b"" | b"rw" | b"ro") {
+            out.push(b',');
+            out.extend_from_slice(opt);
+        }
     }
     out
 }

@@ -1459,6 +1459,61 @@ broken\n:x:7:7::/:\n";
     }
 
     #[test]
+    fn walks_in_ranges_merge_to_one_walk() {
+        // However the pids are split between walkers, the merged result is the single
+        // walk's: same namespaces, same pids in the same order, the first pid's facts.
+        let proc_dir = open_proc().unwrap();
+        let pids = list_pids(proc_dir.as_fd()).unwrap();
+        assert!(pids.windows(2).all(|w| w[0] < w[1]));
+        let kinds = NsKind::ALL;
+        let walk = WalkOptions {
+            kinds: &kinds,
+            mount_tables: true,
+            own_mnt: NsId::of_self(NsKind::Mount).ok().map(|id| id.inode()),
+            details: true,
+            only: None,
+        };
+        let summary = |found: &Found| {
+            let mut v: Vec<(NsKind, u64, Vec<i32>, Option<i32>)> = found
+                .entries
+                .iter()
+                .map(|e| {
+                    let first = match &e.facts {
+                        Facts::Read { pid, .. } => Some(*pid),
+                        _ => None,
+                    };
+                    (e.kind, e.ino, e.pids.clone(), first)
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let whole = merge_chunks(vec![walk_chunk(proc_dir.as_fd(), &pids, &walk).unwrap()], 1);
+        let third = pids.len().div_ceil(3).max(1);
+        let parts = pids
+            .chunks(third)
+            .map(|range| walk_chunk(proc_dir.as_fd(), range, &walk).unwrap())
+            .collect();
+        let split = merge_chunks(parts, 1);
+        // Processes of this test harness may come and go between the walks: compare the
+        // namespaces of this process, which stay.
+        let me = Pid::this().as_raw();
+        let mine = |v: Vec<(NsKind, u64, Vec<i32>, Option<i32>)>| -> Vec<_> {
+            v.into_iter().filter(|e| e.2.contains(&me)).collect()
+        };
+        let (a, b) = (mine(summary(&whole.0)), mine(summary(&split.0)));
+        assert_eq!(a.len(), NsKind::ALL.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!((x.0, x.1), (y.0, y.1));
+            assert!(y.2.windows(2).all(|w| w[0] < w[1]), "{:?}", y.2);
+            assert_eq!(y.3, y.2.first().copied(), "facts of the lowest pid");
+        }
+        assert!(whole.1.pids.windows(2).all(|w| w[0] < w[1]));
+        assert!(split.1.pids.windows(2).all(|w| w[0] < w[1]));
+        assert!(split.0.entries.iter().all(|e| e.dev == 1));
+    }
+
+    #[test]
     fn find_own_mount_namespace() {
         let id = NsId::of_self(NsKind::Mount).unwrap();
         assert_eq!(NsFd::find(id).unwrap().id(), id);

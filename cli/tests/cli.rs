@@ -763,9 +763,10 @@ fn ls_survives_churn(_ctx: &Ctx) {
                 // SAFETY: the churner is single-threaded.
                 let pid = unsafe { libc::fork() };
                 if pid == 0 {
-                    // SAFETY: a short-lived child in its own namespaces.
+                    // SAFETY: a short-lived child in its own namespaces (a mount namespace
+                    // too, so that --pinned reads its mount table while it exits).
                     unsafe {
-                        libc::unshare(libc::CLONE_NEWUTS | libc::CLONE_NEWIPC);
+                        libc::unshare(libc::CLONE_NEWUTS | libc::CLONE_NEWIPC | libc::CLONE_NEWNS);
                         libc::_exit(0)
                     }
                 }
@@ -791,6 +792,7 @@ fn ls_survives_churn(_ctx: &Ctx) {
         ]));
         assert!(!rows(&v, "namespaces").is_empty());
         mntns_ok(&["ls", "-t", "uts", "--pinned"]);
+        mntns_ok(&["ls", "-t", "mnt", "-o", "NS,PINNED-BY,ONS"]);
         runs += 1;
     }
     drop(stop_w);

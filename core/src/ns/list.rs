@@ -630,8 +630,23 @@ fn worker_count(parallel: bool, processes: usize) -> usize {
     if !parallel {
         return 1;
     }
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    cpus.min(8).min(processes / 200).max(1)
+    cpus().min(8).min(processes / 200).max(1)
+}
+
+/// The CPUs this thread may run on (`sched_getaffinity`; std's `available_parallelism`
+/// also reads cgroup files and, for cgroup v1, the whole mount table).
+fn cpus() -> usize {
+    let mut set = std::mem::MaybeUninit::<libc::cpu_set_t>::zeroed();
+    // SAFETY: set is a valid, zeroed cpu_set_t of the size passed.
+    let rc = unsafe {
+        libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set.as_mut_ptr())
+    };
+    if rc != 0 {
+        return 1;
+    }
+    // SAFETY: sched_getaffinity filled the set; CPU_COUNT only reads it.
+    let count = unsafe { libc::CPU_COUNT(&set.assume_init()) };
+    usize::try_from(count).unwrap_or(1).max(1)
 }
 
 /// Walks `pids`, grouping them by namespace and reading the first process of each new
@@ -866,7 +881,9 @@ fn walk_nsfs_mounts(
         };
         match read_file(&path, &mut text, usize::MAX) {
             Ok(()) => {}
-            Err(e) if skippable(e) => continue,
+            // A process that is exiting has dropped its namespaces: procfs then refuses its
+            // mount table with EINVAL. Like a process that is gone, skip it.
+            Err(e) if skippable(e) || (pid.is_some() && e == Errno::EINVAL) => continue,
             Err(e) => return Err(Error::new("read mount table", e).with_path(path.as_path())),
         }
         for mount_point in nsfs_mount_points(&text) {
@@ -1456,6 +1473,17 @@ broken\n:x:7:7::/:\n";
         let mut sorted = all.clone();
         sorted.sort_by_key(|n| n.id.inode());
         assert_eq!(sorted, all);
+    }
+
+    #[test]
+    fn cpus_are_counted() {
+        let n = cpus();
+        assert!(n >= 1);
+        // std also applies cgroup quotas, so it never counts more.
+        assert!(n >= std::thread::available_parallelism().unwrap().get());
+        assert_eq!(worker_count(false, 100_000), 1);
+        assert_eq!(worker_count(true, 100), 1);
+        assert_eq!(worker_count(true, 100_000), n.min(8));
     }
 
     #[test]

@@ -11,6 +11,285 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+// `CLONE_NEWNS`: a mount namespace (`/proc/PID/ns/mnt`).
+#define MNTNS_NS_MOUNT (1 << 17)
+
+// `CLONE_NEWUTS`: hostname and NIS domain name (`uts`).
+#define MNTNS_NS_UTS (1 << 26)
+
+// `CLONE_NEWIPC`: System V IPC and POSIX message queues (`ipc`).
+#define MNTNS_NS_IPC (1 << 27)
+
+// `CLONE_NEWPID`: process ids (`pid`); applies to the caller's future children.
+#define MNTNS_NS_PID (1 << 29)
+
+// `CLONE_NEWNET`: network devices, addresses, ports (`net`).
+#define MNTNS_NS_NET (1 << 30)
+
+// `CLONE_NEWUSER`: user and group ids and capabilities (`user`).
+#define MNTNS_NS_USER (1 << 28)
+
+// `CLONE_NEWCGROUP`: the cgroup root directory (`cgroup`).
+#define MNTNS_NS_CGROUP (1 << 25)
+
+// `CLONE_NEWTIME`: monotonic and boot-time clock offsets (`time`); applies to the
+// caller's future children.
+#define MNTNS_NS_TIME (1 << 7)
+
+// The kind `mnt` (equal to `MNTNS_NS_MOUNT`).
+#define MNTNS_KIND_MNT MNTNS_NS_MOUNT
+
+// The kind `uts` (equal to `MNTNS_NS_UTS`).
+#define MNTNS_KIND_UTS MNTNS_NS_UTS
+
+// The kind `ipc` (equal to `MNTNS_NS_IPC`).
+#define MNTNS_KIND_IPC MNTNS_NS_IPC
+
+// The kind `pid` (equal to `MNTNS_NS_PID`).
+#define MNTNS_KIND_PID MNTNS_NS_PID
+
+// The kind `net` (equal to `MNTNS_NS_NET`).
+#define MNTNS_KIND_NET MNTNS_NS_NET
+
+// The kind `user` (equal to `MNTNS_NS_USER`).
+#define MNTNS_KIND_USER MNTNS_NS_USER
+
+// The kind `cgroup` (equal to `MNTNS_NS_CGROUP`).
+#define MNTNS_KIND_CGROUP MNTNS_NS_CGROUP
+
+// The kind `time` (equal to `MNTNS_NS_TIME`).
+#define MNTNS_KIND_TIME MNTNS_NS_TIME
+
+// The size of a buffer that holds every formatted `struct mntns_nsid`, NUL included
+// (`cgroup:[18446744073709551615]` is 29 bytes and the NUL).
+#define MNTNS_NSID_FORMAT_MAX 32
+
+// `struct mntns_pin.type`: a process is in the namespace.
+#define MNTNS_PIN_PROCESS 1
+
+// `struct mntns_pin.type`: a process holds the namespace open (`/proc/PID/fd/FD`).
+#define MNTNS_PIN_FD 2
+
+// `struct mntns_pin.type`: an nsfs file is bind-mounted (as `ip netns add` does).
+#define MNTNS_PIN_BIND_MOUNT 3
+
+// `MS_RDONLY` (`ro`): no writes through the mount.
+#define MNTNS_MOUNT_RDONLY (1 << 0)
+
+// `MS_NOSUID` (`nosuid`): set-user-id/set-group-id bits and file capabilities are ignored.
+#define MNTNS_MOUNT_NOSUID (1 << 1)
+
+// `MS_NODEV` (`nodev`): device files cannot be opened.
+#define MNTNS_MOUNT_NODEV (1 << 2)
+
+// `MS_NOEXEC` (`noexec`): nothing can be executed.
+#define MNTNS_MOUNT_NOEXEC (1 << 3)
+
+// `MS_NOSYMFOLLOW` (`nosymfollow`, Linux 5.10): symlinks are not followed.
+#define MNTNS_MOUNT_NOSYMFOLLOW (1 << 8)
+
+// `MS_NOATIME` (`noatime`): access times are never updated.
+#define MNTNS_MOUNT_NOATIME (1 << 10)
+
+// `MS_NODIRATIME` (`nodiratime`): directory access times are never updated.
+#define MNTNS_MOUNT_NODIRATIME (1 << 11)
+
+// `MS_RELATIME` (`relatime`, the kernel's default atime mode).
+#define MNTNS_MOUNT_RELATIME (1 << 21)
+
+// `MS_STRICTATIME` (`strictatime`): every access updates the access time.
+#define MNTNS_MOUNT_STRICTATIME (1 << 24)
+
+// `struct mntns_tmpfs_opts.flags`: the tmpfs option `noswap` (Linux 6.4; refused by the
+// kernel outside the initial user namespace). Not a mount(2) flag.
+#define MNTNS_TMPFS_NOSWAP (1ull << 32)
+
+// `mntns_bind` flag: bind the mounts below the source too (`mount --rbind`).
+#define MNTNS_BIND_RECURSIVE (1ull << 33)
+
+// Marks an unset `uint64_t` field of `struct mntns_tmpfs_opts` (all bits one): the kernel's
+// default applies (for `size_bytes`, half of RAM — not unlimited).
+#define MNTNS_UNSET64 UINT64_MAX
+
+// Marks an unset `uint32_t` (all bits one): a `struct mntns_tmpfs_opts` field left at the
+// kernel's default, or the `uid` of a namespace no process is in.
+#define MNTNS_UNSET32 UINT32_MAX
+
+// `size_bytes` or `nr_inodes` of `struct mntns_tmpfs_opts`: explicitly no limit. The only
+// way to get an unlimited tmpfs; 0 is refused, never read as unlimited.
+#define MNTNS_TMPFS_UNLIMITED (UINT64_MAX - 1)
+
+// `mntns_set_propagation`: `MS_PRIVATE`, no events in or out.
+#define MNTNS_PROPAGATION_PRIVATE (1 << 18)
+
+// `mntns_set_propagation`: `MS_SLAVE`, receive events from the former peers, send none.
+#define MNTNS_PROPAGATION_SLAVE (1 << 19)
+
+// `mntns_set_propagation`: `MS_SHARED`, exchange events with the peer group.
+#define MNTNS_PROPAGATION_SHARED (1 << 20)
+
+// `mntns_set_propagation`: `MS_UNBINDABLE`, private and not bind-mountable.
+#define MNTNS_PROPAGATION_UNBINDABLE (1 << 17)
+
+// `mntns_unmount`: `MNT_FORCE` (`umount -f`), abort pending requests (NFS).
+#define MNTNS_UNMOUNT_FORCE (1 << 0)
+
+// `mntns_unmount`: `MNT_DETACH` (`umount -l`), detach now, free once unused.
+#define MNTNS_UNMOUNT_DETACH (1 << 1)
+
+// `mntns_unmount`: `MNT_EXPIRE`, mark for expiry (not with FORCE or DETACH).
+#define MNTNS_UNMOUNT_EXPIRE (1 << 2)
+
+// `mntns_unmount`: `UMOUNT_NOFOLLOW`, do not follow a symlink at the path.
+#define MNTNS_UNMOUNT_NOFOLLOW (1 << 3)
+
+// An opaque snapshot of one mount table, from `mntns_mounts_read` or
+// `mntns_mounts_of_namespace_fd`; owned by the caller and released with
+// `mntns_mounts_free`.
+typedef struct mntns_mounts mntns_mounts;
+
+// An opaque snapshot of the namespaces the caller can see, from `mntns_namespaces_list`;
+// owned by the caller and released with `mntns_namespaces_free`.
+typedef struct mntns_namespaces mntns_namespaces;
+
+// The identity of one namespace: what `readlink /proc/PID/ns/KIND` shows as
+// `KIND:[INO]`, plus the nsfs device.
+//
+// An inode number names a namespace only while something keeps that namespace alive (the
+// kernel reuses them); compare ids while you hold the namespace open (`mntns_ns_open`).
+// A plain value: copy it freely, nothing to free.
+typedef struct mntns_nsid {
+  // One of the `MNTNS_KIND_*` values; 0 in an id that names no namespace (for example
+  // the `owner` of a namespace whose owner is out of view).
+  int kind;
+  // The nsfs device number (`st_dev` of the namespace file).
+  uint64_t dev;
+  // The nsfs inode number: the number between the brackets.
+  uint64_t ino;
+} mntns_nsid;
+
+// One thing that keeps a namespace alive. A plain value; `path` points into the list it
+// came from.
+typedef struct mntns_pin {
+  // `MNTNS_PIN_PROCESS`, `MNTNS_PIN_FD` or `MNTNS_PIN_BIND_MOUNT`.
+  int type;
+  // The process in it or holding the descriptor; 0 for a bind mount.
+  pid_t pid;
+  // The descriptor number in that process for `MNTNS_PIN_FD`; -1 otherwise.
+  int fd;
+  // For `MNTNS_PIN_BIND_MOUNT`, the mount point as the caller can open it (bytes, not
+  // necessarily UTF-8); NULL otherwise. Valid while the list lives.
+  const char *path;
+} mntns_pin;
+
+// One namespace of a `mntns_namespaces` list: the `lsns` columns (NS, TYPE, NPROCS, PID,
+// UID, USER, COMMAND), what holds it, and its relations. Filled by `mntns_namespaces_get`;
+// every pointer in it points into the list and is valid until `mntns_namespaces_free`.
+typedef struct mntns_namespace_info {
+  // The namespace: `id.kind` is lsns's TYPE, `id.ino` its NS.
+  struct mntns_nsid id;
+  // How many processes are in it (lsns's NPROCS); 0 when only an fd or a bind mount
+  // holds it.
+  size_t nprocs;
+  // `nprocs` process ids in ascending order; NULL when `nprocs` is 0.
+  const pid_t *pids;
+  // The lowest pid whose details could be read (lsns's PID); 0 when no process is in it.
+  pid_t pid;
+  // The owner of that process's `/proc/PID` as seen from the caller (lsns's UID);
+  // `MNTNS_UNSET32` when no process is in it.
+  uint32_t uid;
+  // The user name of `uid` from `/etc/passwd`, or the number (lsns's USER); NULL when no
+  // process is in it.
+  const char *user;
+  // That process's command line, arguments joined by spaces, or its `comm` name
+  // (lsns's COMMAND; bytes, not necessarily UTF-8); NULL when no process is in it.
+  const char *command;
+  // `npins` things found holding it: the lowest pid first when a process is in it, then
+  // descriptors, then bind mounts; NULL when `npins` is 0.
+  const struct mntns_pin *pins;
+  // The number of entries in `pins`.
+  size_t npins;
+  // The user namespace that owns it (for a user namespace, the one it was created in);
+  // `kind` 0 when that is outside the caller's view.
+  struct mntns_nsid owner;
+  // The parent of a user or pid namespace; `kind` 0 for other kinds and at the top of
+  // the hierarchy the caller can see.
+  struct mntns_nsid parent;
+  // The kernel's 64-bit id of a mount namespace (`NS_GET_MNTNS_ID`, Linux 6.8); 0 for
+  // other kinds and older kernels.
+  uint64_t kernel_id;
+} mntns_namespace_info;
+
+// What a tmpfs is mounted with. Fill it with `mntns_tmpfs_opts_init` (every field unset:
+// the kernel's defaults, as `mount -t tmpfs` without `-o`), then set what you need. A
+// plain value owned by the caller; the library only reads it.
+//
+// Unset is all bits one: `MNTNS_UNSET64` for the 64-bit fields, `MNTNS_UNSET32` for the
+// 32-bit ones. 0 is never a default: a size or inode count of 0 is refused with
+// `-EINVAL` (the kernel would make it unlimited); ask for `MNTNS_TMPFS_UNLIMITED`.
+typedef struct mntns_tmpfs_opts {
+  // The size limit in bytes (`size=`), 1 to 2^62, rounded up to pages by the kernel;
+  // `MNTNS_TMPFS_UNLIMITED`; or `MNTNS_UNSET64` for the kernel's default (half of RAM).
+  uint64_t size_bytes;
+  // The permission bits of the root directory (`mode=`), at most 07777;
+  // `MNTNS_UNSET32` for the default 1777.
+  uint32_t mode;
+  // The inode limit (`nr_inodes=`), 1 to `UINT64_MAX / 1024`; `MNTNS_TMPFS_UNLIMITED`;
+  // or `MNTNS_UNSET64` for the kernel's default.
+  uint64_t nr_inodes;
+  // The owner of the root directory (`uid=`), as seen from the caller's user namespace;
+  // `MNTNS_UNSET32` for the caller.
+  uint32_t uid;
+  // The group of the root directory (`gid=`); `MNTNS_UNSET32` for the caller's.
+  uint32_t gid;
+  // `MNTNS_MOUNT_*` flags, plus `MNTNS_TMPFS_NOSWAP`; 0 for none. Other bits are
+  // refused.
+  uint64_t flags;
+} mntns_tmpfs_opts;
+
+// One mount, as one line of `/proc/PID/mountinfo` describes it. Filled by
+// `mntns_mounts_get`; the strings point into the table and are valid until
+// `mntns_mounts_free`. Text is bytes (paths need not be UTF-8), decoded: a mount point
+// `/tmp/a b` reads `/tmp/a b`, not `/tmp/a\040b`.
+typedef struct mntns_mount {
+  // The mount id (mountinfo field 1, findmnt's ID); reused by the kernel once gone.
+  uint32_t id;
+  // The parent mount's id (field 2).
+  uint32_t parent_id;
+  // The 64-bit mount id that is never reused (`statmount(2)`, Linux 6.8); 0 when the
+  // table was read from mountinfo.
+  uint64_t unique_id;
+  // The parent's 64-bit id; 0 when read from mountinfo.
+  uint64_t parent_unique_id;
+  // The major number of the filesystem's device (`st_dev`).
+  uint32_t major;
+  // The minor number of the filesystem's device.
+  uint32_t minor;
+  // The directory of the filesystem mounted here (field 4, findmnt's FSROOT): `/` for a
+  // whole filesystem.
+  const char *root;
+  // The mount point (field 5, findmnt's TARGET).
+  const char *target;
+  // The filesystem type with its subtype: `tmpfs`, `ext4`, `fuse.sshfs`.
+  const char *fstype;
+  // Where the filesystem comes from (findmnt's SOURCE): a device, `tmpfs`, `none`…; NULL
+  // when the kernel shows none.
+  const char *source;
+  // The per-mount options as mountinfo shows them: `rw,nosuid,nodev,relatime`.
+  const char *options;
+  // The superblock options as mountinfo shows them: `rw,size=1024k,mode=755`.
+  const char *super_options;
+  // The peer group it shares events with (`shared:N`); 0 when not shared.
+  uint32_t shared;
+  // The peer group it receives events from (`master:N`); 0 when not a slave.
+  uint32_t master;
+  // The nearest dominating peer group visible from the reader's root when it differs
+  // from `master` (`propagate_from:N`); 0 otherwise.
+  uint32_t propagate_from;
+  // 1 when the mount is unbindable, else 0.
+  int unbindable;
+} mntns_mount;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -19,6 +298,467 @@ extern "C" {
 //
 // Never fails; the string is owned by the library and must not be freed.
 const char *mntns_version(void);
+
+// The message of the last libmntns call that failed **on the calling thread**, as one
+// line: `STEP [PATH]: ENAME (description[; hint])`, for instance `mount tmpfs on /x:
+// ENOENT (no such file or directory; the target directory does not exist (create it
+// first))`. The same line Rust's `Error` displays and the CLI prints.
+//
+// Returns `""` when no call has failed on this thread yet. Never returns NULL. Successful
+// calls leave the message alone (like `errno`): look at it only after a call returned a
+// negative value.
+//
+// Ownership: the string belongs to the library. It stays valid until the next failing
+// libmntns call on the same thread (which replaces it) or until the thread exits; copy it
+// to keep it longer. Other threads have their own message and never change this one.
+const char *mntns_last_error(void);
+
+// Moves the calling process into new namespaces, as `unshare(2)`.
+//
+// `flags`: one or more `MNTNS_NS_*` bits (the `CLONE_NEW*` values); unknown bits and 0 are
+// refused with `-EINVAL`, never ignored. `MNTNS_NS_PID` and `MNTNS_NS_TIME` apply to
+// children created afterwards. A new user namespace starts without an id map: to be root
+// inside it, use `mntns_unshare_rootless`.
+//
+// Returns 0, or `-errno`: `-EINVAL` also when the process has several threads and `flags`
+// holds `MNTNS_NS_USER` or `MNTNS_NS_MOUNT` (the kernel refuses the first and would move
+// only the calling thread for the second; the message says so); `-EPERM` without
+// privilege (the message names the sysctl or capability); `-ENOSPC`/`-EUSERS` at a
+// namespace limit.
+int mntns_unshare(int flags);
+
+// Creates a user namespace together with the namespaces in `flags` and maps the caller's
+// effective uid and gid to root inside it (setgroups denied), as `unshare -Ur` does; what
+// an ordinary user needs before mounting anything. `MNTNS_NS_USER` is implied; `flags` 0
+// creates only the user namespace.
+//
+// Returns 0, or `-errno` as `mntns_unshare` (a single-threaded process is needed), or the
+// error of writing `/proc/self/uid_map`/`gid_map`.
+int mntns_unshare_rootless(int flags);
+
+// Joins namespaces of process `pid`, as `nsenter --target PID` (`setns(2)`).
+//
+// `flags`: the `MNTNS_NS_*` kinds to join, at least one; unknown bits are `-EINVAL`.
+// Several kinds are joined at once through a pidfd (all or none), the user namespace
+// first. Joining `MNTNS_NS_MOUNT` moves the root and working directory to that
+// namespace's root; `MNTNS_NS_PID`/`MNTNS_NS_TIME` apply to children created afterwards.
+//
+// Returns 0, or `-errno`: `-EINVAL` for `pid` <= 0, for no kinds, in a multithreaded
+// process for user/mount/time namespaces, and when joining the caller's own user
+// namespace; `-ESRCH` "process N has exited"; `-EPERM` without `CAP_SYS_ADMIN` over the
+// target (the message says what to join first).
+int mntns_enter_pid(pid_t pid, int flags);
+
+// Joins namespaces of the process that `pidfd` (from `pidfd_open(2)`) refers to, as
+// `mntns_enter_pid` does; a pidfd never names a reused pid. The caller keeps `pidfd`.
+//
+// Returns 0, or `-errno` as `mntns_enter_pid`; `-EBADF` for a negative `pidfd`.
+int mntns_enter_pidfd(int pidfd, int flags);
+
+// Joins the namespace that the open namespace file `fd` refers to (a `/proc/PID/ns/*`
+// file, a bind mount of one, or an fd from `mntns_ns_open`). The caller keeps `fd`.
+//
+// `flags`: 0 to join whatever kind it is, or exactly that kind's `MNTNS_NS_*` bit as a
+// check (another kind is `-EINVAL` naming both).
+//
+// Returns 0, or `-errno`: `-EBADF`; `-EINVAL` for a file that is not a namespace file, for
+// more than one kind, and the thread rules of `mntns_enter_pid`; `-EPERM`.
+int mntns_enter_fd(int fd, int flags);
+
+// Joins the namespace of the namespace file at `path` (`/proc/PID/ns/net`,
+// `/run/netns/NAME`), as `nsenter --net=PATH`. `path` is bytes, not necessarily UTF-8;
+// the caller keeps it. `flags` as for `mntns_enter_fd`.
+//
+// Returns 0, or `-errno`: `-EINVAL` for a NULL `path`; the open error (`-ENOENT`…); the
+// errors of `mntns_enter_fd`.
+//
+// # Safety
+// `path` is NULL or a NUL-terminated string.
+int mntns_enter_path(const char *path, int flags);
+
+// The id of the `kind` namespace of process `pid` (`/proc/PID/ns/KIND`), or of the
+// calling thread for `pid` 0 (a thread that unshared its own mount namespace sees that
+// one).
+//
+// On success writes `*id_out` (owned by the caller). Returns 0, or `-errno`: `-EINVAL` for
+// a NULL `id_out`, a negative `pid` or an unknown `kind`; `-ESRCH` "process N has exited"
+// (also for a zombie); `-EACCES`/`-EPERM` when the caller may not look at that process;
+// `-ENOENT` when the kernel lacks that kind.
+//
+// # Safety
+// `id_out` is NULL or valid for writing a `struct mntns_nsid`.
+int mntns_ns_id(pid_t pid, int kind, struct mntns_nsid *id_out);
+
+// The id of the namespace the open namespace file `fd` refers to. The caller keeps `fd`.
+//
+// On success writes `*id_out`. Returns 0, or `-errno`: `-EINVAL` for a NULL `id_out` or an
+// fd that is not a namespace file; `-EBADF`.
+//
+// # Safety
+// `id_out` is NULL or valid for writing a `struct mntns_nsid`.
+int mntns_ns_id_fd(int fd, struct mntns_nsid *id_out);
+
+// The id of the namespace file at `path` (bytes, not necessarily UTF-8).
+//
+// On success writes `*id_out`. Returns 0, or `-errno`: `-EINVAL` for NULL arguments or a
+// file that is not a namespace file; the open error (`-ENOENT`, `-EACCES`).
+//
+// # Safety
+// `path` is NULL or a NUL-terminated string; `id_out` is NULL or valid for writing a
+// `struct mntns_nsid`.
+int mntns_ns_id_path(const char *path, struct mntns_nsid *id_out);
+
+// The id of the `kind` namespace of the process `pidfd` refers to. The caller keeps
+// `pidfd`.
+//
+// On success writes `*id_out`. Returns 0, or `-errno`: `-EINVAL` for a NULL `id_out` or an
+// unknown `kind`; `-EBADF`; `-ESRCH` "process N has exited".
+//
+// # Safety
+// `id_out` is NULL or valid for writing a `struct mntns_nsid`.
+int mntns_ns_id_pidfd(int pidfd, int kind, struct mntns_nsid *id_out);
+
+// Writes `id` as `readlink` shows it, `mnt:[4026532211]`, NUL-terminated, into `buf` of
+// `len` bytes. `MNTNS_NSID_FORMAT_MAX` bytes are always enough.
+//
+// Returns the length of the text without the NUL (> 0), like `snprintf`; with `buf` NULL
+// and `len` 0 it only returns that length. Nothing is written on failure: `-ERANGE` when
+// `len` is too small (the message says how many bytes are needed), `-EINVAL` for a NULL
+// `id`, an unknown `id->kind`, or a NULL `buf` with `len` > 0.
+//
+// # Safety
+// `id` is NULL or points to a `struct mntns_nsid`; `buf` is NULL or valid for writing
+// `len` bytes (only the text's length plus one are written, so a larger `len` than the
+// buffer is harmless only when the text fits in the real buffer).
+int mntns_nsid_format(const struct mntns_nsid *id, char *buf, size_t len);
+
+// Parses `KIND:[INO]` as `readlink /proc/PID/ns/KIND` prints it (`mnt:[4026532211]`).
+// `KIND` is `mnt`, `uts`, `ipc`, `pid`, `net`, `user`, `cgroup` or `time`. The text carries
+// no device, so `id_out->dev` is this kernel's nsfs device: the parsed id then equals
+// the ids `mntns_ns_id` reads.
+//
+// On success writes `*id_out`. Returns 0, or `-EINVAL` for NULL arguments and any other
+// text (the message quotes it).
+//
+// # Safety
+// `text` is NULL or a NUL-terminated string; `id_out` is NULL or valid for writing a
+// `struct mntns_nsid`.
+int mntns_nsid_parse(const char *text, struct mntns_nsid *id_out);
+
+// Opens the `kind` namespace of process `pid` (of the calling thread for `pid` 0), as
+// `open("/proc/PID/ns/KIND")` with the checks of `mntns_ns_id`. Holding the descriptor
+// keeps the namespace alive, so ids compared while holding it are meaningful.
+//
+// On success writes a new close-on-exec descriptor to `*fd_out`; the caller owns it and
+// closes it with `close(2)`. Returns 0, or `-errno` as `mntns_ns_id`.
+//
+// # Safety
+// `fd_out` is NULL or valid for writing an `int`.
+int mntns_ns_open(pid_t pid, int kind, int *fd_out);
+
+// Opens the namespace `*id` wherever it is held: a process in it, a process holding it
+// open, or an nsfs bind mount; the file opened is checked to still be that namespace.
+// `id->dev` 0 matches any device.
+//
+// On success writes a new close-on-exec descriptor to `*fd_out` (the caller closes it).
+// Returns 0, or `-errno`: `-EINVAL` for NULL arguments or an unknown kind; `-ENOENT` "no
+// process or mount holds namespace …" when it is gone or held only by processes the caller
+// may not inspect.
+//
+// # Safety
+// `id` is NULL or points to a `struct mntns_nsid`; `fd_out` is NULL or valid for writing
+// an `int`.
+int mntns_ns_find(const struct mntns_nsid *id, int *fd_out);
+
+// Opens the user namespace that owns the namespace `fd` refers to (`NS_GET_USERNS`); for
+// a user namespace, the one it was created in. The caller keeps `fd`.
+//
+// On success writes a new close-on-exec descriptor to `*fd_out` (the caller closes it).
+// Returns 0, or `-errno`: `-EINVAL` for a NULL `fd_out` or a file that is not a namespace
+// file; `-EBADF`; `-EPERM` when the owner is outside the caller's user namespace.
+//
+// # Safety
+// `fd_out` is NULL or valid for writing an `int`.
+int mntns_ns_owner(int fd, int *fd_out);
+
+// Opens the parent of the user or pid namespace `fd` refers to (`NS_GET_PARENT`). The
+// caller keeps `fd`.
+//
+// On success writes to `*fd_out` a new close-on-exec descriptor (the caller closes it), or
+// -1 when the namespace is at the top of the hierarchy the caller can see. Returns 0, or
+// `-errno`: `-EINVAL` for a NULL `fd_out` and for other kinds (they have no parent);
+// `-EBADF`.
+//
+// # Safety
+// `fd_out` is NULL or valid for writing an `int`.
+int mntns_ns_parent(int fd, int *fd_out);
+
+// The kernel's 64-bit id of the mount namespace `fd` refers to (`NS_GET_MNTNS_ID`, Linux
+// 6.8): the id `statmount(2)`/`listmount(2)` take; unlike inode numbers it is never reused.
+// The caller keeps `fd`.
+//
+// On success writes `*id_out`: the id, or 0 for other kinds and on kernels without the
+// ioctl. Returns 0, or `-errno`: `-EINVAL` for a NULL `id_out` or a file that is not a
+// namespace file; `-EBADF`.
+//
+// # Safety
+// `id_out` is NULL or valid for writing a `uint64_t`.
+int mntns_ns_kernel_id(int fd, uint64_t *id_out);
+
+// The uid (in the caller's user namespace) that created the user namespace `fd` refers
+// to (`NS_GET_OWNER_UID`). The caller keeps `fd`.
+//
+// On success writes `*uid_out`. Returns 0, or `-errno`: `-EINVAL` for a NULL `uid_out`,
+// a file that is not a namespace file, or a namespace that is not a user namespace;
+// `-EBADF`.
+//
+// # Safety
+// `uid_out` is NULL or valid for writing a `uint32_t`.
+int mntns_ns_owner_uid(int fd, uint32_t *uid_out);
+
+// Lists every namespace of `kind` (`MNTNS_KIND_*`, or 0 for all kinds) that the caller
+// can see, like `lsns`: sorted by inode number, each with its processes, the lowest pid's
+// uid, user and command, what holds it (namespaces held only by an open descriptor or an
+// nsfs bind mount are listed too, with `nprocs` 0), its owner, parent and 64-bit id.
+// Processes the caller may not inspect are left out; one exiting during the scan is
+// skipped, never an error.
+//
+// On success writes to `*list_out` a new list owned by the caller: read it with
+// `mntns_namespaces_count` and `mntns_namespaces_get`, release it with
+// `mntns_namespaces_free`. Returns 0, or `-errno`: `-EINVAL` for a NULL `list_out` or an
+// unknown `kind`; `-ENOENT` when `/proc` is not mounted; `-EMFILE`/`-ENOMEM`.
+//
+// # Safety
+// `list_out` is NULL or valid for writing a pointer.
+int mntns_namespaces_list(int kind, struct mntns_namespaces **list_out);
+
+// The number of namespaces in `list`. Infallible for a valid list; NULL gives 0 (and an
+// `EINVAL` message in `mntns_last_error`).
+//
+// # Safety
+// `list` is NULL or a list from `mntns_namespaces_list` not yet freed.
+size_t mntns_namespaces_count(const struct mntns_namespaces *list);
+
+// Copies the namespace at `index` (0 to count - 1) of `list` into `*info_out`. The
+// strings and arrays it points to belong to `list` and stay valid until
+// `mntns_namespaces_free(list)`; the struct itself is the caller's.
+//
+// Returns 0, or `-errno`: `-EINVAL` for NULL arguments; `-ERANGE` for an index past the
+// end (nothing is written).
+//
+// # Safety
+// `list` is NULL or a live list; `info_out` is NULL or valid for writing a
+// `struct mntns_namespace_info`.
+int mntns_namespaces_get(const struct mntns_namespaces *list,
+                         size_t index,
+                         struct mntns_namespace_info *info_out);
+
+// Opens the namespace at `index` of `list` through what was found holding it (checking it
+// is still that namespace), or by searching again as `mntns_ns_find` does.
+//
+// On success writes a new close-on-exec descriptor to `*fd_out`; the caller owns it and
+// closes it. Returns 0, or `-errno`: `-EINVAL` for NULL arguments; `-ERANGE` for an index
+// past the end; `-ENOENT` when nothing holds the namespace any more.
+//
+// # Safety
+// `list` is NULL or a live list; `fd_out` is NULL or valid for writing an `int`.
+int mntns_namespaces_open(const struct mntns_namespaces *list, size_t index, int *fd_out);
+
+// Releases `list` and everything its entries point to. NULL is a no-op. Freeing a list
+// twice is undefined behaviour, as with `free(3)`.
+//
+// # Safety
+// `list` is NULL or a list from `mntns_namespaces_list` not yet freed.
+void mntns_namespaces_free(struct mntns_namespaces *list);
+
+// Sets every field of `*opts` to unset (`MNTNS_UNSET64`/`MNTNS_UNSET32`, flags 0): a tmpfs
+// mounted with it gets the kernel's defaults, as `mount -t tmpfs` without `-o`.
+//
+// Returns 0, or `-EINVAL` when `opts` is NULL.
+//
+// # Safety
+// `opts` is NULL or valid for writing a `struct mntns_tmpfs_opts`.
+int mntns_tmpfs_opts_init(struct mntns_tmpfs_opts *opts);
+
+// Mounts a new tmpfs on `target`, as `mount -t tmpfs -o OPTIONS tmpfs TARGET`. Every value
+// of `*opts` is checked first, and sizes go to the kernel as plain byte counts, so the
+// bound checked is the bound that applies. The caller keeps both arguments.
+//
+// `target` is an absolute path (bytes, not necessarily UTF-8). The mount is made in the
+// caller's mount namespace: make `/` private first (`mntns_set_propagation`) so no other
+// namespace sees it.
+//
+// Returns 0, or `-errno`. Before any system call: `-EINVAL` for NULL arguments, a relative
+// target, size or inode count 0, sizes above 2^62, mode above 07777, unknown flag bits, two
+// atime modes; `-ENAMETOOLONG`. From the kernel: `-EPERM` (no `CAP_SYS_ADMIN` over the
+// mount namespace: `mntns_unshare_rootless` first), `-ENOENT` (target missing),
+// `-ENOTDIR`, `-ENOSPC` (mount limit), `-EINVAL` (`MNTNS_TMPFS_NOSWAP` in a user
+// namespace, an unmapped uid/gid). `mntns_last_error` names the step, target and cause.
+//
+// # Safety
+// `target` is NULL or a NUL-terminated string; `opts` is NULL or points to a
+// `struct mntns_tmpfs_opts`.
+int mntns_mount_tmpfs(const char *target, const struct mntns_tmpfs_opts *opts);
+
+// Mounts a new tmpfs on `target` with options in the `mount -o` syntax:
+// `"size=1m,mode=755,nosuid"`. Keys: `size=` (bytes with optional k/m/g/t, powers of 1024;
+// `N%` of RAM; `unlimited`), `nr_inodes=` (count with optional k/m/g, or `unlimited`),
+// `mode=` (octal), `uid=`, `gid=`, `noswap`, and the flags `ro`, `rw`, `nosuid`, `nodev`,
+// `noexec`, `noatime`, `nodiratime`, `relatime`, `strictatime`, `nosymfollow`. `""` gives
+// the kernel's defaults. The caller keeps both strings.
+//
+// Returns 0, or `-errno` as `mntns_mount_tmpfs`; `-EINVAL` quoting the option for an
+// unknown option, a bad value (`size=0`, `size=1.5m`, `mode=999`…), an option given twice,
+// `ro` with `rw`, and for NULL arguments.
+//
+// # Safety
+// `target` and `options` are NULL or NUL-terminated strings.
+int mntns_mount_tmpfs_options(const char *target, const char *options);
+
+// Parses a tmpfs size and resolves it to bytes: `"1m"` is 1048576, `"64k"`, `"2G"`
+// (suffixes k/m/g/t in either case, powers of 1024), `"10%"` is a tenth of RAM as the
+// kernel computes it.
+//
+// On success writes `*bytes_out`. Returns 0, or `-EINVAL` quoting the text for NULL
+// arguments, empty text, whitespace, signs, fractions, hex, leading zeros, unknown
+// suffixes, `0`, `0%`, more than `100%`, more than 2^62 bytes, and `unlimited` (not a
+// number of bytes).
+//
+// # Safety
+// `text` is NULL or a NUL-terminated string; `bytes_out` is NULL or valid for writing a
+// `uint64_t`.
+int mntns_parse_size(const char *text, uint64_t *bytes_out);
+
+// Binds `source` onto `target`, as `mount --bind` (or `mount --rbind` with
+// `MNTNS_BIND_RECURSIVE`), then applies the `MNTNS_MOUNT_*` flags in `flags` to the new
+// mount — to every mount of it when recursive. `MNTNS_MOUNT_RDONLY` gives a read-only
+// bind that is never visible writable. `source` is opened once and only that descriptor
+// is used. Both paths are absolute bytes, not necessarily UTF-8; the caller keeps them.
+//
+// `flags`: `MNTNS_BIND_RECURSIVE` and `MNTNS_MOUNT_*` bits; others are `-EINVAL`.
+//
+// Returns 0, or `-errno`. Before any system call: `-EINVAL` for NULL arguments, relative
+// paths, unknown bits, two atime modes; `-ENAMETOOLONG`. Then `-ENOENT` naming the source
+// or the target that is missing, `-EACCES`, `-EPERM` (no `CAP_SYS_ADMIN`), `-EINVAL` (a
+// non-recursive bind, in a user namespace, of a source with locked submounts), `-ENOSPC`.
+//
+// # Safety
+// `source` and `target` are NULL or NUL-terminated strings.
+int mntns_bind(const char *source, const char *target, uint64_t flags);
+
+// Sets the `MNTNS_MOUNT_*` flags in `set` and clears those in `clear` on the mount at
+// `path`, and on every mount below it when `recursive` is 1, as `mount -o
+// remount,bind,FLAGS` does; other flags stay as they are. Clearing `MNTNS_MOUNT_NOATIME`
+// or `MNTNS_MOUNT_STRICTATIME` returns to relatime. The caller keeps `path`.
+//
+// Returns 0, or `-errno`: `-EINVAL` before any system call for a NULL or relative path,
+// unknown bits, a flag both set and cleared, two atime modes, clearing
+// `MNTNS_MOUNT_RELATIME`, `recursive` other than 0 or 1; from the kernel `-EINVAL` when
+// `path` is not a mount point, `-EPERM` for a flag *locked by a parent namespace* (the
+// message names it) or without `CAP_SYS_ADMIN`.
+//
+// # Safety
+// `path` is NULL or a NUL-terminated string.
+int mntns_set_mount_flags(const char *path, uint64_t set, uint64_t clear, int recursive);
+
+// Changes the propagation of the mount at `path` to `propagation`
+// (`MNTNS_PROPAGATION_PRIVATE`, `_SLAVE`, `_SHARED` or `_UNBINDABLE`), and of every mount
+// below it when `recursive` is 1, as `mount --make-[r]private` and friends. The caller
+// keeps `path`.
+//
+// Returns 0, or `-errno`: `-EINVAL` for a NULL or relative path, an unknown
+// `propagation`, `recursive` other than 0 or 1, and (from the kernel) when `path` is not a
+// mount point; `-EPERM` without `CAP_SYS_ADMIN`; `-ENOENT`.
+//
+// # Safety
+// `path` is NULL or a NUL-terminated string.
+int mntns_set_propagation(const char *path, int propagation, int recursive);
+
+// Unmounts the mount at `path`, as `umount` (`umount -l` with `MNTNS_UNMOUNT_DETACH`).
+// `flags`: `MNTNS_UNMOUNT_*` bits or 0; unknown bits are `-EINVAL`. The caller keeps
+// `path`.
+//
+// Returns 0, or `-errno`: `-EINVAL` for a NULL or relative path, unknown bits, `EXPIRE`
+// with `DETACH` or `FORCE`, and (from the kernel) when `path` is not a mount point or the
+// mount is locked; `-EBUSY` (the message suggests `MNTNS_UNMOUNT_DETACH`); `-EAGAIN` after
+// a first `EXPIRE`; `-EPERM`.
+//
+// # Safety
+// `path` is NULL or a NUL-terminated string.
+int mntns_unmount(const char *path, int flags);
+
+// Makes `new_root` the root of the caller's mount namespace with the whole safe sequence:
+// make `/` rslave, bind `new_root` onto itself when it is not a mount point,
+// `pivot_root(".", ".")`, detach the old root (or keep it at `old_root`), `chdir("/")` and
+// check the working directory. The caller keeps both strings.
+//
+// `old_root`: NULL to detach the old root, or a path inside the new root (relative to it:
+// `"old-root"` and `"/old-root"` mean the same; created with mode 0700 when missing) where
+// the old root stays mounted.
+//
+// Call it in a mount namespace of your own (`mntns_unshare`/`mntns_unshare_rootless`): it
+// refuses to run in the initial mount namespace.
+//
+// Returns 0, or `-errno`: `-EINVAL` for a NULL `new_root`, a bad `old_root` (`..`,
+// empty); `-ENOENT`/`-ENOTDIR`/`-EACCES` naming the new root; `-EPERM` in the initial mount
+// namespace or without `CAP_SYS_ADMIN`; `-EINVAL`/`-EBUSY` from `pivot_root(2)` with the
+// cause found.
+//
+// # Safety
+// `new_root` and `old_root` are NULL or NUL-terminated strings.
+int mntns_pivot_root(const char *new_root, const char *old_root);
+
+// Reads the mount table of process `pid`, or of the calling thread for `pid` 0 (what
+// `/proc/thread-self/mountinfo` shows), through `statmount(2)`/`listmount(2)` where the
+// kernel has them, else mountinfo; both give the same records.
+//
+// On success writes to `*table_out` a new table owned by the caller: read it with
+// `mntns_mounts_count`/`mntns_mounts_get`, release it with `mntns_mounts_free`. Returns 0,
+// or `-errno`: `-EINVAL` for a NULL `table_out` or a negative `pid`; `-ESRCH` "process N
+// has exited"; `-EACCES`/`-EPERM` when the caller may not look at that process.
+//
+// # Safety
+// `table_out` is NULL or valid for writing a pointer.
+int mntns_mounts_read(pid_t pid, struct mntns_mounts **table_out);
+
+// Reads the mount table of the mount namespace that the open namespace file `fd` refers
+// to, without entering it (`statmount(2)` by the namespace's 64-bit id, or a short-lived
+// child's mountinfo). Works for namespaces no process is in. The caller keeps `fd`.
+//
+// On success writes a new table to `*table_out` (the caller frees it with
+// `mntns_mounts_free`). Returns 0, or `-errno`: `-EINVAL` for a NULL `table_out`, a file
+// that is not a namespace file or not a mount namespace; `-EBADF`; `-EPERM` when the
+// caller may not join or inspect it.
+//
+// # Safety
+// `table_out` is NULL or valid for writing a pointer.
+int mntns_mounts_of_namespace_fd(int fd, struct mntns_mounts **table_out);
+
+// The number of mounts in `table`. Infallible for a valid table; NULL gives 0 (and an
+// `EINVAL` message in `mntns_last_error`).
+//
+// # Safety
+// `table` is NULL or a table not yet freed.
+size_t mntns_mounts_count(const struct mntns_mounts *table);
+
+// Copies the mount at `index` (0 to count - 1, parents before children as mountinfo
+// orders them) into `*mount_out`. Its strings belong to `table` and stay valid until
+// `mntns_mounts_free(table)`; the struct itself is the caller's.
+//
+// Returns 0, or `-errno`: `-EINVAL` for NULL arguments; `-ERANGE` for an index past the
+// end (nothing is written).
+//
+// # Safety
+// `table` is NULL or a table not yet freed; `mount_out` is NULL or valid for writing a
+// `struct mntns_mount`.
+int mntns_mounts_get(const struct mntns_mounts *table, size_t index, struct mntns_mount *mount_out);
+
+// Releases `table` and every string its mounts point to. NULL is a no-op. Freeing a table
+// twice is undefined behaviour, as with `free(3)`.
+//
+// # Safety
+// `table` is NULL or a table not yet freed.
+void mntns_mounts_free(struct mntns_mounts *table);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -363,6 +363,53 @@ fn injected_failures_at_every_step(_ctx: &Ctx) {
     }
     assert!(seen_steps.len() >= 5, "{seen_steps:?}");
     assert_eq!(before, host_mount_table());
+
+    // Other system calls of the setup, each failing once at its first call in the sandbox:
+    // the message names the step and the errno; no exit code is invented.
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("openat2", "EACCES", &["--tmpfs", "/scratch", "--", "true"]),
+        ("mkdirat", "EROFS", &["--dir", "/newdir", "--", "true"]),
+        ("open_tree", "ENOMEM", &["--", "true"]),
+        ("move_mount", "EPERM", &["--", "true"]),
+        ("pivot_root", "EBUSY", &["--", "true"]),
+        ("sethostname", "EPERM", &["--hostname", "box", "--", "true"]),
+        ("symlinkat", "EIO", &["--", "true"]),
+        ("prctl", "EINVAL", &["--", "true"]),
+        ("execve", "EACCES", &["--", "/usr/bin/true"]),
+    ];
+    for (syscall, errno, args) in cases {
+        // strace counts calls per process: the child's first prctl is the early,
+        // best-effort death signal (the second is checked); execve is injected only for
+        // the command's path, not for mntns's own start.
+        let when = if *syscall == "prctl" { 2 } else { 1 };
+        let mut filter: Vec<String> = Vec::new();
+        if *syscall == "execve" {
+            filter.extend(["-P".to_owned(), "/usr/bin/true".to_owned()]);
+        }
+        let start = Instant::now();
+        let o = Command::new("strace")
+            .args(["-f", "-o", "/dev/null"])
+            .args(&filter)
+            .args(["-e", &format!("inject={syscall}:error={errno}:when={when}")])
+            .arg(env!("CARGO_BIN_EXE_mntns"))
+            .arg("run")
+            .args(*args)
+            .output()
+            .unwrap();
+        assert!(start.elapsed() < Duration::from_secs(5));
+        let err = stderr(&o);
+        let code = o.status.code();
+        assert!(
+            matches!(code, Some(125) | Some(126)),
+            "{syscall}: {code:?} {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{syscall}: {err}");
+        assert!(
+            err.starts_with("mntns: ") && err.contains(errno),
+            "{syscall}: {err}"
+        );
+    }
+    assert_eq!(before, host_mount_table());
 }
 
 fn main() {

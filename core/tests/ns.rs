@@ -824,6 +824,7 @@ fn list_sanity(_ctx: &Ctx) {
 /// (in this case's mount table, or in another mount namespace's), are listed with nprocs 0
 /// and the right pin, found by id, and opened.
 fn list_pinned_by_fd_and_bind_mount(ctx: &Ctx) {
+    mntns_testkit::prepare_mount_ns_binds();
     let me = Pid::this();
     // 1. A mount namespace pinned by a bind mount of /proc/PID/ns/mnt onto a file here
     //    (allowed: the namespace is newer than this case's own).

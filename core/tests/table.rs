@@ -634,6 +634,7 @@ fn namespace_held_only_by_fd(ctx: &Ctx) {
 /// A namespace pinned only by a bind mount of its nsfs file (as `ip netns` and
 /// `unshare --mount=FILE` keep them): opened by path, it reads like any other.
 fn namespace_pinned_by_bind_mount(ctx: &Ctx) {
+    mntns_testkit::prepare_mount_ns_binds();
     let there = ctx.dir("pinned");
     let there2 = there.clone();
     let holder = spawn_holder(move || tmpfs(&there2, b"bound", 0, ""));

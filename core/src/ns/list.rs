@@ -881,9 +881,10 @@ fn walk_nsfs_mounts(
         };
         match read_file(&path, &mut text, usize::MAX) {
             Ok(()) => {}
-            // A process that is exiting has dropped its namespaces: procfs then refuses its
-            // mount table with EINVAL. Like a process that is gone, skip it.
-            Err(e) if skippable(e) || (pid.is_some() && e == Errno::EINVAL) => continue,
+            Err(e) if skippable(e) => continue,
+            // /proc/PID/mounts of a process that exited since the walk: the kernel finds no
+            // namespaces left to show and says EINVAL (fs/proc_namespace.c).
+            Err(e) if pid.is_some() && e == Errno::EINVAL => continue,
             Err(e) => return Err(Error::new("read mount table", e).with_path(path.as_path())),
         }
         for mount_point in nsfs_mount_points(&text) {

@@ -707,3 +707,27 @@ pub mod nr {
     /// `pidfd_open(2)`, Linux 5.3.
     pub const PIDFD_OPEN: libc::c_long = libc::SYS_pidfd_open;
 }
+
+/// Prepares a case to bind a mount namespace's nsfs file (`/proc/PID/ns/mnt`) into its own
+/// mount namespace. The kernel allows that only when the bound namespace is *newer* than the
+/// one it is bound into, and namespace ids come from per-CPU batches, so "created later"
+/// means "newer" only on one CPU: this pins the case (and its future children) to CPU 0 and
+/// moves it into a mount namespace created there. Call it first.
+pub fn prepare_mount_ns_binds() {
+    // SAFETY: a cpu_set_t is plain data; this sets the calling process's own affinity and
+    // unshares its own mount namespace.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(0, &mut set);
+        assert_eq!(
+            libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set),
+            0
+        );
+        assert_eq!(
+            libc::unshare(libc::CLONE_NEWNS),
+            0,
+            "unshare: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}

@@ -974,42 +974,17 @@ fn mounts_of_another_namespace(ctx: &Ctx) {
     let dir = ctx.dir("other");
     let pin = ctx.scratch().join("mnt-pin");
     std::fs::write(&pin, "").unwrap();
-    // The kernel binds a mount namespace's file only into an older namespace (to rule out
-    // loops), comparing ids that need not grow in creation order across CPUs: a new
-    // holder is made until the bind is taken.
-    let mut attempt = 0;
-    let holder = loop {
-        let (d, inner) = (dir.clone(), dir.join("inner"));
-        let holder = hold(0, move || {
-            unshare(libc::CLONE_NEWNS);
-            mount_tmpfs(&d, "holders-tmpfs");
-            std::fs::create_dir(&inner).unwrap();
-            mount_tmpfs(&inner, "inner-tmpfs");
-        });
-        let (s, t) = (
-            cstr(Path::new(&format!("/proc/{}/ns/mnt", holder.pid))),
-            cstr(&pin),
-        );
-        // SAFETY: valid C strings; a bind mount in this case's own namespace.
-        let rc = unsafe {
-            libc::mount(
-                s.as_ptr(),
-                t.as_ptr(),
-                std::ptr::null(),
-                libc::MS_BIND,
-                std::ptr::null(),
-            )
-        };
-        if rc == 0 {
-            break holder;
-        }
-        attempt += 1;
-        assert!(
-            attempt < 50,
-            "bind of a mount namespace file: {}",
-            std::io::Error::last_os_error()
-        );
-    };
+    // The kernel binds a mount namespace's file only into an older namespace; ids are
+    // handed out per CPU, so this case runs on one CPU in a namespace made there.
+    mntns_testkit::prepare_mount_ns_binds();
+    let (d, inner) = (dir.clone(), dir.join("inner"));
+    let holder = hold(0, move || {
+        unshare(libc::CLONE_NEWNS);
+        mount_tmpfs(&d, "holders-tmpfs");
+        std::fs::create_dir(&inner).unwrap();
+        mount_tmpfs(&inner, "inner-tmpfs");
+    });
+    bind(Path::new(&format!("/proc/{}/ns/mnt", holder.pid)), &pin);
     let pid = holder.pid_str();
     let (code, theirs) = findmnt(&["-J", "-l", "-N", &pid]);
     assert_eq!(code, Some(0));

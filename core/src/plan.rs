@@ -788,9 +788,7 @@ impl<'s> Compiler<'s> {
         for e in entries {
             match e {
                 MountEntry::Bind { source, .. } => wanted.push(source.clone()),
-                MountEntry::Dev { .. } => {
-                    wanted.extend(host_dev_nodes())
-                }
+                MountEntry::Dev { .. } => wanted.extend(host_dev_nodes()),
                 _ => {}
             }
         }

@@ -412,8 +412,68 @@ fn injected_failures_at_every_step(_ctx: &Ctx) {
     assert_eq!(before, host_mount_table());
 }
 
+/// The identity, environment and filesystem options, seen from inside.
+fn identity_env_and_entries(_ctx: &Ctx) {
+    let o = run(&[
+        "--uid",
+        "1000",
+        "--gid",
+        "1000",
+        "--chdir",
+        "/work",
+        "--dir",
+        "/work",
+        "--symlink",
+        "/work",
+        "/w",
+        "--clearenv",
+        "--setenv",
+        "PATH",
+        "/usr/bin:/bin",
+        "--setenv",
+        "GREETING",
+        "hi",
+        "--unshare",
+        "pid",
+        "--proc",
+        "/proc2",
+        "--dev",
+        "/dev2",
+        "--",
+        "sh",
+        "-c",
+        "id -u; id -g; pwd; readlink /w; echo $GREETING; env | grep -c . ; ls /proc2/1/ns >/dev/null && echo proc2; test -c /dev2/null && echo dev2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        &lines[..5],
+        &["1000", "1000", "/work", "/work", "hi"],
+        "{out}"
+    );
+    assert!(lines.contains(&"proc2") && lines.contains(&"dev2"), "{out}");
+    // --unsetenv removes one variable and keeps the rest.
+    let o = mntns()
+        .args([
+            "run",
+            "--unsetenv",
+            "DROPME",
+            "--",
+            "sh",
+            "-c",
+            "echo ${DROPME:-unset}-$KEEPME",
+        ])
+        .env("DROPME", "x")
+        .env("KEEPME", "y")
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "unset-y\n", "{}", stderr(&o));
+}
+
 fn main() {
     mntns_testkit::main(&[
+        case!(identity_env_and_entries, BOTH),
         case!(default_root_walkthrough, BOTH),
         case!(exit_statuses, BOTH),
         case!(explain_prints_steps_and_does_nothing, BOTH),

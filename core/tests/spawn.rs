@@ -960,8 +960,39 @@ fn tmpfs_limits_inside(_ctx: &Ctx) {
     assert!(lines[1].starts_with("inode limit at "), "{out}");
 }
 
+/// Session, no_new_privs and a kept old root, seen from inside.
+fn process_attributes(_ctx: &Ctx) {
+    let plan = Spec::host()
+        .new_session(true)
+        .no_new_privs(true)
+        .keep_old_root("/oldroot")
+        .plan()
+        .unwrap();
+    // Fields of /proc/self/stat after the command name: state ppid pgrp session.
+    let out = sh(
+        &plan,
+        "grep NoNewPrivs /proc/self/status; \
+         s=$(cut -d')' -f2 /proc/self/stat); set -- $s; test \"$4\" = \"$$\" && echo own-session; \
+         test -d /oldroot/proc && echo oldroot-kept",
+    );
+    assert!(out.contains("NoNewPrivs:\t1"), "{out}");
+    assert!(out.contains("own-session"), "{out}");
+    assert!(out.contains("oldroot-kept"), "{out}");
+    // The defaults: no new session, no_new_privs off, the old root gone.
+    let plan = Spec::host().plan().unwrap();
+    let out = sh(
+        &plan,
+        "grep NoNewPrivs /proc/self/status; ls -d /oldroot 2>/dev/null || echo gone",
+    );
+    assert!(
+        out.contains("NoNewPrivs:\t0") && out.contains("gone"),
+        "{out}"
+    );
+}
+
 fn main() {
     mntns_testkit::main(&[
+        case!(process_attributes, BOTH),
         case!(tmpfs_limits_inside, BOTH),
         case!(fallbacks_without_new_syscalls, BOTH),
         case!(host_default_root_runs_commands, BOTH),

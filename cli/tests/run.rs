@@ -363,10 +363,117 @@ fn injected_failures_at_every_step(_ctx: &Ctx) {
     }
     assert!(seen_steps.len() >= 5, "{seen_steps:?}");
     assert_eq!(before, host_mount_table());
+
+    // Other system calls of the setup, each failing once at its first call in the sandbox:
+    // the message names the step and the errno; no exit code is invented.
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("openat2", "EACCES", &["--tmpfs", "/scratch", "--", "true"]),
+        ("mkdirat", "EROFS", &["--dir", "/newdir", "--", "true"]),
+        ("open_tree", "ENOMEM", &["--", "true"]),
+        ("move_mount", "EPERM", &["--", "true"]),
+        ("pivot_root", "EBUSY", &["--", "true"]),
+        ("sethostname", "EPERM", &["--hostname", "box", "--", "true"]),
+        ("symlinkat", "EIO", &["--", "true"]),
+        ("prctl", "EINVAL", &["--", "true"]),
+        ("execve", "EACCES", &["--", "/usr/bin/true"]),
+    ];
+    for (syscall, errno, args) in cases {
+        // strace counts calls per process: the child's first prctl is the early,
+        // best-effort death signal (the second is checked); execve is injected only for
+        // the command's path, not for mntns's own start.
+        let when = if *syscall == "prctl" { 2 } else { 1 };
+        let mut filter: Vec<String> = Vec::new();
+        if *syscall == "execve" {
+            filter.extend(["-P".to_owned(), "/usr/bin/true".to_owned()]);
+        }
+        let start = Instant::now();
+        let o = Command::new("strace")
+            .args(["-f", "-o", "/dev/null"])
+            .args(&filter)
+            .args(["-e", &format!("inject={syscall}:error={errno}:when={when}")])
+            .arg(env!("CARGO_BIN_EXE_mntns"))
+            .arg("run")
+            .args(*args)
+            .output()
+            .unwrap();
+        assert!(start.elapsed() < Duration::from_secs(5));
+        let err = stderr(&o);
+        let code = o.status.code();
+        assert!(
+            matches!(code, Some(125) | Some(126)),
+            "{syscall}: {code:?} {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{syscall}: {err}");
+        assert!(
+            err.starts_with("mntns: ") && err.contains(errno),
+            "{syscall}: {err}"
+        );
+    }
+    assert_eq!(before, host_mount_table());
+}
+
+/// The identity, environment and filesystem options, seen from inside.
+fn identity_env_and_entries(_ctx: &Ctx) {
+    let o = run(&[
+        "--uid",
+        "1000",
+        "--gid",
+        "1000",
+        "--chdir",
+        "/work",
+        "--dir",
+        "/work",
+        "--symlink",
+        "/work",
+        "/w",
+        "--clearenv",
+        "--setenv",
+        "PATH",
+        "/usr/bin:/bin",
+        "--setenv",
+        "GREETING",
+        "hi",
+        "--unshare",
+        "pid",
+        "--proc",
+        "/proc2",
+        "--dev",
+        "/dev2",
+        "--",
+        "sh",
+        "-c",
+        "id -u; id -g; pwd; readlink /w; echo $GREETING; env | grep -c . ; ls /proc2/1/ns >/dev/null && echo proc2; test -c /dev2/null && echo dev2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        &lines[..5],
+        &["1000", "1000", "/work", "/work", "hi"],
+        "{out}"
+    );
+    assert!(lines.contains(&"proc2") && lines.contains(&"dev2"), "{out}");
+    // --unsetenv removes one variable and keeps the rest.
+    let o = mntns()
+        .args([
+            "run",
+            "--unsetenv",
+            "DROPME",
+            "--",
+            "sh",
+            "-c",
+            "echo ${DROPME:-unset}-$KEEPME",
+        ])
+        .env("DROPME", "x")
+        .env("KEEPME", "y")
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "unset-y\n", "{}", stderr(&o));
 }
 
 fn main() {
     mntns_testkit::main(&[
+        case!(identity_env_and_entries, BOTH),
         case!(default_root_walkthrough, BOTH),
         case!(exit_statuses, BOTH),
         case!(explain_prints_steps_and_does_nothing, BOTH),

@@ -55,6 +55,8 @@
 #![warn(unsafe_op_in_unsafe_fn)]
 
 pub mod child;
+pub mod columns;
+pub mod doctor;
 pub mod error;
 mod exec;
 pub mod idmap;

@@ -26,8 +26,16 @@ use crate::spec::{
 /// opened before, so a source under it stays reachable).
 const STAGING_CANDIDATES: &[&str] = &["/tmp", "/mnt", "/run", "/var/tmp"];
 
-/// Devices the minimal /dev binds from the host.
+/// Devices the minimal /dev binds from the host (those the host has).
 const DEV_NODES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
+
+/// The host's device nodes among [`DEV_NODES`] (a container may lack /dev/tty, say).
+fn host_dev_nodes() -> impl Iterator<Item = PathBuf> {
+    DEV_NODES
+        .iter()
+        .map(|n| Path::new("/dev").join(n))
+        .filter(|p| p.exists())
+}
 
 /// How the first process is created, resolved from [`CloneMode`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -780,9 +788,7 @@ impl<'s> Compiler<'s> {
         for e in entries {
             match e {
                 MountEntry::Bind { source, .. } => wanted.push(source.clone()),
-                MountEntry::Dev { .. } => {
-                    wanted.extend(DEV_NODES.iter().map(|n| Path::new("/dev").join(n)))
-                }
+                MountEntry::Dev { .. } => wanted.extend(host_dev_nodes()),
                 _ => {}
             }
         }
@@ -1079,11 +1085,11 @@ impl<'s> Compiler<'s> {
         {
             target.strict = true;
         }
-        for node in DEV_NODES {
-            let source = Path::new("/dev").join(node);
+        for source in host_dev_nodes() {
+            let node = source.file_name().expect("a device name").to_owned();
             self.entry(&MountEntry::Bind {
+                target: t.join(&node),
                 source,
-                target: t.join(node),
                 readonly: false,
                 recursive: false,
                 flags: MountFlags::empty(),

@@ -28,12 +28,10 @@ use crate::exec::{ChildArgs, Failure, READY, SharedRecord, child_main, record_fr
 use crate::ns::Namespaces;
 use crate::plan::{Mode, Plan};
 use crate::spec::Stdio;
+use crate::sys::clone::{CLONE_CLEAR_SIGHAND, CloneArgs, clone3_on_stack};
 
 /// Stack size of the vfork-mode child (it runs only the no-allocation setup code).
 const STACK_SIZE: usize = 256 * 1024;
-
-/// `CLONE_CLEAR_SIGHAND` (Linux 5.5, clone3 only): reset every handled signal to default.
-const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
 
 impl Plan {
     /// Runs the plan's command (see [`crate::Spec::command`]) in a new sandbox.
@@ -257,7 +255,9 @@ thread_local! {
     static STACK: RefCell<Option<Stack>> = const { RefCell::new(None) };
 }
 
-fn with_stack<T>(f: impl FnOnce(*mut c_void) -> T) -> Result<T> {
+/// Runs `f` with this thread's child stack: its lowest usable address and its size (above
+/// a guard page).
+fn with_stack<T>(f: impl FnOnce(*mut c_void, usize) -> T) -> Result<T> {
     STACK.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -282,10 +282,10 @@ fn with_stack<T>(f: impl FnOnce(*mut c_void) -> T) -> Result<T> {
             *slot = Some(Stack { base, len });
         }
         let stack = slot.as_ref().expect("set above");
-        // The stack grows down: the child starts at the top (16-byte aligned).
-        // SAFETY: base + len is one past the end of our mapping.
-        let top = unsafe { stack.base.cast::<u8>().add(stack.len) }.cast::<c_void>();
-        Ok(f(top))
+        let page = 4096;
+        // SAFETY: base + page is inside our mapping (above the guard page).
+        let low = unsafe { stack.base.cast::<u8>().add(page) }.cast::<c_void>();
+        Ok(f(low, stack.len - page))
     })
 }
 
@@ -471,11 +471,37 @@ fn spawn_vfork(
     a.shared = &shared;
     let mut pidfd: c_int = -1;
     let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_PIDFD | plan.namespaces.bits();
-    let pid = with_stack(|top| {
+    let result = with_stack(|low, size| {
+        // 1. clone3 with CLONE_CLEAR_SIGHAND: the kernel resets the signal handlers.
+        let mut cl = CloneArgs {
+            flags: flags as u32 as u64 | CLONE_CLEAR_SIGHAND,
+            pidfd: &mut pidfd as *mut c_int as u64,
+            stack: low as u64,
+            stack_size: size as u64,
+            ..CloneArgs::default()
+        };
+        a.handlers_cleared = true;
         // SAFETY: `a` and `shared` outlive the child's use of them: with CLONE_VFORK this
         // thread sleeps until the child execs or exits. The child runs only exec.rs code on
         // its own stack. The exit signal is 0 (see crate::child).
-        unsafe {
+        let r = unsafe {
+            clone3_on_stack(
+                &mut cl,
+                vfork_entry,
+                &a as *const ChildArgs<'_> as *mut c_void,
+            )
+        };
+        match r {
+            Err(e) if e == Errno::ENOSYS || e == Errno::EINVAL => {}
+            other => return other,
+        }
+        // 2. glibc's clone(2) wrapper (older kernels, other architectures): the child
+        //    resets the handlers itself.
+        a.handlers_cleared = false;
+        // SAFETY: as above; the top of the stack is where clone(2) starts the child.
+        let top = unsafe { low.cast::<u8>().add(size) }.cast::<c_void>();
+        // SAFETY: as above.
+        let pid = unsafe {
             libc::clone(
                 vfork_entry,
                 top,
@@ -483,13 +509,11 @@ fn spawn_vfork(
                 &a as *const ChildArgs<'_> as *mut c_void,
                 &mut pidfd as *mut c_int,
             )
-        }
+        };
+        if pid < 0 { Err(Errno::last()) } else { Ok(pid) }
     })?;
-    let errno = Errno::last();
     drop(blocked);
-    if pid < 0 {
-        return Err(clone_error(plan, errno));
-    }
+    let pid = result.map_err(|errno| clone_error(plan, errno))?;
     // SAFETY: CLONE_PIDFD stored a new descriptor we own.
     let pidfd = (pidfd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(pidfd) });
     let child = Child::new(pid, pidfd, None);
@@ -507,19 +531,6 @@ fn spawn_vfork(
 fn fail_and_reap(plan: &Plan, mut child: Child, f: Failure, argv0: &OsStr) -> Error {
     let _ = child.wait();
     plan.failure(f.step, Errno::from_raw(f.errno), argv0)
-}
-
-#[repr(C)]
-#[derive(Default)]
-struct CloneArgs {
-    flags: u64,
-    pidfd: u64,
-    child_tid: u64,
-    parent_tid: u64,
-    exit_signal: u64,
-    stack: u64,
-    stack_size: u64,
-    tls: u64,
 }
 
 fn spawn_fork(

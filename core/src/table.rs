@@ -23,7 +23,7 @@ use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::ffi::OsStringExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -39,7 +39,7 @@ use crate::sys::statmount as sm;
 /// Text fields are bytes (`OsStr`/`Path`): Linux paths need not be UTF-8. Paths, type and
 /// source are decoded (a mount point `/tmp/a b` is `/tmp/a b`, not `/tmp/a\040b`); the
 /// two option strings are kept exactly as mountinfo prints them.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Mount {
     id: u32,
     parent_id: u32,
@@ -47,13 +47,94 @@ pub struct Mount {
     parent_unique_id: Option<u64>,
     major: u32,
     minor: u32,
-    root: PathBuf,
-    target: PathBuf,
-    fstype: OsString,
-    source: Option<OsString>,
-    options: String,
-    super_options: OsString,
+    /// root, target, fstype, source, options, super options: one allocation per mount.
+    text: Texts,
     propagation: MountPropagation,
+}
+
+/// The text fields of a [`Mount`], back to back in one buffer (a table of thousands of
+/// mounts is read with one allocation per mount, not six).
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Texts {
+    buf: Box<[u8]>,
+    ends: [u32; 6],
+    has_source: bool,
+}
+
+const ROOT: usize = 0;
+const TARGET: usize = 1;
+const FSTYPE: usize = 2;
+const SOURCE: usize = 3;
+const OPTIONS: usize = 4;
+const SUPER_OPTIONS: usize = 5;
+
+impl Texts {
+    fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.buf[start..self.ends[i] as usize]
+    }
+}
+
+/// Builds [`Texts`] field by field, in order.
+struct TextsBuilder {
+    buf: Vec<u8>,
+    ends: [u32; 6],
+    next: usize,
+}
+
+impl TextsBuilder {
+    fn with_capacity(n: usize) -> TextsBuilder {
+        TextsBuilder {
+            buf: Vec::with_capacity(n),
+            ends: [0; 6],
+            next: 0,
+        }
+    }
+
+    fn end_field(&mut self) {
+        self.ends[self.next] = self.buf.len() as u32;
+        self.next += 1;
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+        self.end_field();
+    }
+
+    /// Pushes a mountinfo field with its `\ooo` escapes decoded.
+    fn push_unescaped(&mut self, field: &[u8]) {
+        unescape_into(field, &mut self.buf);
+        self.end_field();
+    }
+
+    fn finish(self, has_source: bool) -> Texts {
+        debug_assert_eq!(self.next, 6);
+        Texts {
+            buf: self.buf.into_boxed_slice(),
+            ends: self.ends,
+            has_source,
+        }
+    }
+}
+
+impl std::fmt::Debug for Mount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mount")
+            .field("id", &self.id)
+            .field("parent_id", &self.parent_id)
+            .field("unique_id", &self.unique_id)
+            .field("parent_unique_id", &self.parent_unique_id)
+            .field("major", &self.major)
+            .field("minor", &self.minor)
+            .field("root", &self.root())
+            .field("target", &self.target())
+            .field("fstype", &self.fstype())
+            .field("source", &self.source())
+            .field("options", &self.options())
+            .field("super_options", &self.super_options())
+            .field("propagation", &self.propagation)
+            .finish()
+    }
 }
 
 impl Mount {
@@ -93,31 +174,34 @@ impl Mount {
     /// The directory of the filesystem that is mounted here (field 4, findmnt's
     /// `FSROOT`): `/` for a whole filesystem, the subdirectory for a bind mount of one.
     pub fn root(&self) -> &Path {
-        &self.root
+        Path::new(OsStr::from_bytes(self.text.get(ROOT)))
     }
 
     /// The mount point (field 5, findmnt's `TARGET`).
     pub fn target(&self) -> &Path {
-        &self.target
+        Path::new(OsStr::from_bytes(self.text.get(TARGET)))
     }
 
     /// The filesystem type, with its subtype after a dot as findmnt shows it: `tmpfs`,
     /// `ext4`, `fuse.sshfs`.
     pub fn fstype(&self) -> &OsStr {
-        &self.fstype
+        OsStr::from_bytes(self.text.get(FSTYPE))
     }
 
     /// Where the filesystem comes from (findmnt's `SOURCE`): a device, `tmpfs`, `none`…
     /// `None` when the kernel shows an empty source, or when statmount on a kernel older
     /// than 6.13 cannot tell.
     pub fn source(&self) -> Option<&OsStr> {
-        self.source.as_deref()
+        self.text
+            .has_source
+            .then(|| OsStr::from_bytes(self.text.get(SOURCE)))
     }
 
     /// The per-mount options exactly as mountinfo's field 6 shows them (findmnt's
     /// `VFS-OPTIONS`): `rw,nosuid,nodev,relatime`.
     pub fn options(&self) -> &str {
-        &self.options
+        // Checked to be UTF-8 when the mount was read (mountinfo) or built (statmount).
+        std::str::from_utf8(self.text.get(OPTIONS)).unwrap_or("")
     }
 
     /// The superblock options exactly as mountinfo's last field shows them (findmnt's
@@ -126,7 +210,7 @@ impl Mount {
     /// `lazytime`), not the filesystem's own options; statmount never shows the obsolete
     /// `mand` flag, which Linux ignores since 5.15 but mountinfo still prints.
     pub fn super_options(&self) -> &OsStr {
-        &self.super_options
+        OsStr::from_bytes(self.text.get(SUPER_OPTIONS))
     }
 
     /// Propagation: peer group, master, unbindable (mountinfo's optional fields).
@@ -136,7 +220,7 @@ impl Mount {
 
     /// Whether the per-mount options contain `name` (`"ro"`, `"nosuid"`…).
     pub fn has_option(&self, name: &str) -> bool {
-        self.options.split(',').any(|o| o == name)
+        self.options().split(',').any(|o| o == name)
     }
 
     /// Whether the mount is read-only (`ro` in the per-mount options).
@@ -197,8 +281,10 @@ impl fmt::Display for MountPropagation {
 /// Which backend reads a mount table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum TableSource {
-    /// statmount when the kernel has it and allows it, with complete records (Linux
-    /// 6.13); mountinfo otherwise. The default.
+    /// The default. A process's table ([`mounts`]): `/proc/PID/mountinfo`, which reads the
+    /// whole table at once, and statmount when /proc is not mounted. Another namespace's
+    /// table ([`mounts_of_namespace`]): statmount when the kernel has it and allows it, with
+    /// complete records (Linux 6.13), without entering the namespace; mountinfo otherwise.
     #[default]
     Auto,
     /// Only `listmount(2)`/`statmount(2)`: fails with `ENOSYS` on kernels without them,
@@ -267,8 +353,16 @@ pub fn mounts(pid: Option<Pid>) -> Result<Vec<Mount>> {
 /// statmount, listmount or `NS_GET_MNTNS_ID`, and the kernel's refusal (`ENOENT` for a
 /// namespace of a user namespace the caller has no `CAP_SYS_ADMIN` over).
 pub fn mounts_with(pid: Option<Pid>, source: TableSource) -> Result<Vec<Mount>> {
-    if source == TableSource::Mountinfo {
-        return read_proc_mountinfo(pid);
+    // A process's table: mountinfo first under Auto — one read for the whole table, where
+    // statmount needs one call per mount (measured on 6.18: 3.3 ms against 7.6 ms for 5,000
+    // mounts). statmount when /proc cannot answer.
+    match source {
+        TableSource::Mountinfo => return read_proc_mountinfo(pid),
+        TableSource::Auto => match read_proc_mountinfo(pid) {
+            Err(e) if e.errno() == Errno::ENOENT && !Path::new("/proc/self").exists() => {}
+            other => return other,
+        },
+        TableSource::Statmount => {}
     }
     // For another process, statmount needs its namespace's id, and the namespace held
     // open while the table is read. Auto falls back to the process's mountinfo whenever
@@ -537,6 +631,19 @@ fn mount_from_statmount(reply: &sm::StatmountReply<'_>) -> Result<Mount> {
         propagate_from,
         unbindable: h.mnt_propagation & sm::MS_UNBINDABLE != 0,
     };
+    let root = text(sm::STATMOUNT_MNT_ROOT, h.mnt_root);
+    let point = text(sm::STATMOUNT_MNT_POINT, h.mnt_point);
+    let options = mount_options_text(h.mnt_attr);
+    let super_options = super_options_text(h.sb_flags, fs_opts);
+    let mut b = TextsBuilder::with_capacity(
+        root.len() + point.len() + fstype.len() + options.len() + super_options.len() + 64,
+    );
+    b.push(root);
+    b.push(point);
+    b.push(&fstype);
+    b.push(source.as_ref().map_or(&b""[..], |s| s.as_bytes()));
+    b.push(options.as_bytes());
+    b.push(&super_options);
     let mount = Mount {
         id: h.mnt_id_old,
         parent_id: h.mnt_parent_id_old,
@@ -544,16 +651,7 @@ fn mount_from_statmount(reply: &sm::StatmountReply<'_>) -> Result<Mount> {
         parent_unique_id: Some(h.mnt_parent_id),
         major: h.sb_dev_major,
         minor: h.sb_dev_minor,
-        root: PathBuf::from(OsString::from_vec(
-            text(sm::STATMOUNT_MNT_ROOT, h.mnt_root).to_vec(),
-        )),
-        target: PathBuf::from(OsString::from_vec(
-            text(sm::STATMOUNT_MNT_POINT, h.mnt_point).to_vec(),
-        )),
-        fstype: OsString::from_vec(fstype),
-        source,
-        options: mount_options_text(h.mnt_attr),
-        super_options: OsString::from_vec(super_options_text(h.sb_flags, fs_opts)),
+        text: b.finish(source.is_some()),
         propagation,
     };
     Ok(mount)
@@ -978,12 +1076,11 @@ fn parse_line(line: &[u8]) -> std::result::Result<Mount, String> {
         .ok_or_else(|| format!("device {} is not MAJOR:MINOR", quote(dev)))?;
     let major = parse_u32(major, "major")?;
     let minor = parse_u32(minor, "minor")?;
-    let root = unescape(next("root")?);
-    let target = unescape(next("mount point")?);
+    let mut text = TextsBuilder::with_capacity(line.len());
+    text.push_unescaped(next("root")?);
+    text.push_unescaped(next("mount point")?);
     let options = next("mount options")?;
-    let options = std::str::from_utf8(options)
-        .map_err(|_| "mount options are not text".to_owned())?
-        .to_owned();
+    std::str::from_utf8(options).map_err(|_| "mount options are not text".to_owned())?;
     let mut propagation = MountPropagation::default();
     loop {
         let field = next("separator \"-\"")?;
@@ -1009,9 +1106,11 @@ fn parse_line(line: &[u8]) -> std::result::Result<Mount, String> {
             _ => {}
         }
     }
-    let fstype = unescape(next("filesystem type")?);
-    let source = unescape(next("mount source")?);
-    let super_options = next("super options")?.to_vec();
+    text.push_unescaped(next("filesystem type")?);
+    let source_field = next("mount source")?;
+    text.push_unescaped(source_field);
+    text.push(options);
+    text.push(next("super options")?);
     if fields.next().is_some() {
         return Err("extra fields after the super options".to_owned());
     }
@@ -1022,12 +1121,7 @@ fn parse_line(line: &[u8]) -> std::result::Result<Mount, String> {
         parent_unique_id: None,
         major,
         minor,
-        root: PathBuf::from(OsString::from_vec(root)),
-        target: PathBuf::from(OsString::from_vec(target)),
-        fstype: OsString::from_vec(fstype),
-        source: (!source.is_empty()).then(|| OsString::from_vec(source)),
-        options,
-        super_options: OsString::from_vec(super_options),
+        text: text.finish(!source_field.is_empty()),
         propagation,
     })
 }
@@ -1049,7 +1143,19 @@ fn parse_u32(digits: &[u8], what: &str) -> std::result::Result<u32, String> {
 /// is, as libmount does.
 pub(crate) fn unescape(field: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(field.len());
-    let mut i = 0;
+    unescape_into(field, &mut out);
+    out
+}
+
+/// [`unescape`], appending to `out`.
+fn unescape_into(field: &[u8], out: &mut Vec<u8>) {
+    // Most fields have no escape at all.
+    let Some(first) = field.iter().position(|&b| b == b'\\') else {
+        out.extend_from_slice(field);
+        return;
+    };
+    out.extend_from_slice(&field[..first]);
+    let mut i = first;
     while i < field.len() {
         if field[i] == b'\\' {
             if let Some(&[a, b, c]) = field.get(i + 1..i + 4) {
@@ -1064,7 +1170,6 @@ pub(crate) fn unescape(field: &[u8]) -> Vec<u8> {
         out.push(field[i]);
         i += 1;
     }
-    out
 }
 
 #[cfg(test)]

@@ -525,7 +525,7 @@ fn rshared_host_table_unchanged(_ctx: &Ctx) {
         .tmpfs("/usr/nope/x", TmpfsOptions::new())
         .plan()
         .unwrap();
-    for i in 0..300 {
+    for i in 0..1000 {
         let (status, _) = capture(&good, &["/bin/true"]);
         assert!(status.success());
         if i % 10 == 0 {
@@ -940,8 +940,60 @@ fn fallbacks_without_new_syscalls(ctx: &Ctx) {
     assert_eq!(e.errno(), Errno::ELOOP, "{e}");
 }
 
+/// A full tmpfs gives the sandboxed program ENOSPC (size and inode limits), and its memory
+/// is returned when the sandbox is gone.
+fn tmpfs_limits_inside(_ctx: &Ctx) {
+    let plan = Spec::host()
+        .tmpfs(
+            "/small",
+            TmpfsOptions::parse("size=64k,nr_inodes=8").unwrap(),
+        )
+        .plan()
+        .unwrap();
+    let out = sh(
+        &plan,
+        "dd if=/dev/zero of=/small/big bs=4k count=100 2>&1 | grep -o 'No space left on device' | head -1; \
+         rm /small/big; for i in 1 2 3 4 5 6 7 8 9 10; do touch /small/f$i 2>/dev/null || echo \"inode limit at $i\"; done | head -1",
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "No space left on device", "{out}");
+    assert!(lines[1].starts_with("inode limit at "), "{out}");
+}
+
+/// Session, no_new_privs and a kept old root, seen from inside.
+fn process_attributes(_ctx: &Ctx) {
+    let plan = Spec::host()
+        .new_session(true)
+        .no_new_privs(true)
+        .keep_old_root("/oldroot")
+        .plan()
+        .unwrap();
+    // Fields of /proc/self/stat after the command name: state ppid pgrp session.
+    let out = sh(
+        &plan,
+        "grep NoNewPrivs /proc/self/status; \
+         s=$(cut -d')' -f2 /proc/self/stat); set -- $s; test \"$4\" = \"$$\" && echo own-session; \
+         test -d /oldroot/proc && echo oldroot-kept",
+    );
+    assert!(out.contains("NoNewPrivs:\t1"), "{out}");
+    assert!(out.contains("own-session"), "{out}");
+    assert!(out.contains("oldroot-kept"), "{out}");
+    // The defaults: no new session, no_new_privs off, the old root gone.
+    let plan = Spec::host().plan().unwrap();
+    let out = sh(
+        &plan,
+        "grep NoNewPrivs /proc/self/status; ls -d /oldroot 2>/dev/null || echo gone",
+    );
+    assert!(
+        out.contains("NoNewPrivs:\t0") && out.contains("gone"),
+        "{out}"
+    );
+}
+
 fn main() {
     mntns_testkit::main(&[
+        case!(process_attributes, BOTH),
+        case!(tmpfs_limits_inside, BOTH),
         case!(fallbacks_without_new_syscalls, BOTH),
         case!(host_default_root_runs_commands, BOTH),
         case!(bare_root_with_busybox, BOTH),

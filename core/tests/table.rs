@@ -271,9 +271,14 @@ fn find<'a>(table: &'a [Mount], target: &Path) -> Option<&'a Mount> {
     table.iter().rev().find(|m| m.target() == target)
 }
 
-/// Every table read both ways and by Auto; asserts they agree and that statmount (and
-/// Auto, on this kernel) carry unique ids while mountinfo does not.
-fn both_ways(read: impl Fn(TableSource) -> mntns::Result<Vec<Mount>>) -> Vec<Mount> {
+/// Every table read both ways and by Auto; asserts they agree and that statmount carries
+/// unique ids while mountinfo does not. Auto reads a process's table from mountinfo (one
+/// read instead of a call per mount) and another namespace's with statmount: `auto_ids`
+/// says which one this is.
+fn both_ways(
+    auto_ids: bool,
+    read: impl Fn(TableSource) -> mntns::Result<Vec<Mount>>,
+) -> Vec<Mount> {
     let st = read(TableSource::Statmount).unwrap();
     let mi = read(TableSource::Mountinfo).unwrap();
     let auto = read(TableSource::Auto).unwrap();
@@ -283,8 +288,9 @@ fn both_ways(read: impl Fn(TableSource) -> mntns::Result<Vec<Mount>>) -> Vec<Mou
     );
     assert!(mi.iter().all(|m| m.unique_id().is_none()));
     assert!(
-        auto.iter().all(|m| m.unique_id().is_some()),
-        "Auto should use statmount here"
+        auto.iter().all(|m| m.unique_id().is_some() == auto_ids),
+        "Auto should use {} here",
+        if auto_ids { "statmount" } else { "mountinfo" }
     );
     assert_same("statmount vs mountinfo", &st, &mi);
     assert_same("statmount vs auto", &st, &auto);
@@ -473,7 +479,7 @@ impl Drop for Holder {
 /// paths with spaces, tabs, newlines, backslashes and non-UTF-8 bytes, decoded.
 fn backends_agree_on_awkward_table(ctx: &Ctx) {
     let made = build_varied_table(&ctx.dir("base"));
-    let table = both_ways(|s| table::mounts_with(None, s));
+    let table = both_ways(false, |s| table::mounts_with(None, s));
     for target in &made {
         let m = find(&table, target)
             .unwrap_or_else(|| panic!("{} missing from {table:#?}", target.display()));
@@ -549,14 +555,14 @@ fn other_process_namespace(ctx: &Ctx) {
     let ns = NsFd::of_pid(holder.pid(), NsKind::Mount).unwrap();
     assert_ne!(ns.id(), mntns::NsId::of_self(NsKind::Mount).unwrap());
 
-    let theirs = both_ways(|s| table::mounts_of_namespace_with(&ns, s));
+    let theirs = both_ways(true, |s| table::mounts_of_namespace_with(&ns, s));
     let m = find(&theirs, &there).expect("the tmpfs made in the other namespace");
     assert_eq!(m.source(), Some(OsStr::new("elsewhere")));
     assert!(
         m.super_options().as_bytes().starts_with(b"rw,size=16k"),
         "{m:?}"
     );
-    let by_pid = both_ways(|s| table::mounts_with(Some(holder.pid()), s));
+    let by_pid = both_ways(false, |s| table::mounts_with(Some(holder.pid()), s));
     assert_same("by namespace vs by pid", &theirs, &by_pid);
     assert_matches_findmnt(&by_pid, Some(holder.pid));
 
@@ -595,7 +601,7 @@ fn namespace_held_only_by_fd(ctx: &Ctx) {
         .count();
     assert_eq!(procs, 0, "process {pid} should be gone");
 
-    let table = both_ways(|s| table::mounts_of_namespace_with(&ns, s));
+    let table = both_ways(true, |s| table::mounts_of_namespace_with(&ns, s));
     let m = find(&table, &there).expect("the tmpfs of the pinned namespace");
     assert_eq!(m.source(), Some(OsStr::new("pinned-src")));
     assert!(find(&table::mounts(None).unwrap(), &there).is_none());
@@ -644,7 +650,7 @@ fn namespace_pinned_by_bind_mount(ctx: &Ctx) {
     mount(ns_file.as_os_str().as_bytes(), &file, "", libc::MS_BIND, "");
     holder.finish();
     let ns = NsFd::open(&file).unwrap();
-    let table = both_ways(|s| table::mounts_of_namespace_with(&ns, s));
+    let table = both_ways(true, |s| table::mounts_of_namespace_with(&ns, s));
     let m = find(&table, &there).expect("the tmpfs of the bound namespace");
     assert_eq!(m.source(), Some(OsStr::new("bound")));
     // Our own table shows the pin itself: an nsfs mount on the file.
@@ -710,7 +716,7 @@ fn large_table_and_long_strings(ctx: &Ctx) {
     }
     let long_source = vec![b'S'; 3000];
     tmpfs(&deep, &long_source, 0, "size=4k");
-    let table = both_ways(|s| table::mounts_with(None, s));
+    let table = both_ways(false, |s| table::mounts_with(None, s));
     let stacked = table.iter().filter(|m| m.target() == stack).count();
     assert_eq!(stacked, 600);
     let m = find(&table, &deep).expect("the deep mount");

@@ -2,7 +2,7 @@
 
 Each case runs gil_probe.py in its own process and mount namespace (root and rootless), and
 strace delays the case's key system call by 300 ms in the probe's main thread only
-(`strace -p` without -f; `when=1`: its first use after attaching). A second thread ticks
+(`strace -p` without -f; `when=1`: its first use after attaching, unless WHEN says otherwise). A second thread ticks
 every 2 ms; ticks that fall strictly inside the call prove the GIL was released. The two
 controls show that the method tells the difference: `os.getpid()` holds the GIL (no tick
 inside), `os.stat()` releases it.
@@ -35,11 +35,14 @@ CASES = {
     "set_propagation": "mount",
     "unmount": "umount2",
     "pivot_root": "pivot_root",
-    # Sandbox.spawn: the vfork-style clone(2) (thread creation uses clone3, so it is not hit).
-    "sandbox_spawn": "clone",
+    # Sandbox.spawn: the vfork-style clone3 (the second clone3 of the thread: the first
+    # starts the ticking thread).
+    "sandbox_spawn": "clone3",
     "control-getpid": "getpid",
     "control-stat": "newfstatat",
 }
+# Which use of the system call to delay, when not the first.
+WHEN = {"sandbox_spawn": 2}
 
 
 def run_probe(mode, case, scratch):
@@ -57,7 +60,7 @@ def run_probe(mode, case, scratch):
         assert probe.stdout.readline() == "ready\n"
         tracer = subprocess.Popen(
             [strace, "-p", str(probe.pid), "-o", "/dev/null", "-e", f"trace={syscall}",
-             "-e", f"inject={syscall}:delay_enter={DELAY_US}:when=1"],
+             "-e", f"inject={syscall}:delay_enter={DELAY_US}:when={WHEN.get(case, 1)}"],
             stderr=subprocess.PIPE,
             text=True,
         )

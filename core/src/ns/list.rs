@@ -1,13 +1,20 @@
 //! Listing namespaces the way `lsns(8)` does, and finding one by id.
 //!
-//! [`namespaces`] walks `/proc` once: one `stat` per `/proc/PID/ns/KIND` groups the
-//! processes by namespace (processes, not threads, as `lsns` counts them). Two more passes
-//! find namespaces that no process is in: the open file descriptors of every visible
-//! process (`/proc/PID/fd/N` whose link reads `mnt:[N]`) and the `nsfs` bind mounts in every
-//! visible mount table (the caller's own and one per mount namespace found, read through a
-//! process in it), where `ip netns` and friends keep namespaces alive. Only then is each
-//! namespace opened once for its owner, parent and 64-bit id, and only the lowest pid of
-//! each namespace is read for its uid and command.
+//! [`namespaces`] lists the pids in `/proc` once, then reads one link per
+//! `/proc/PID/ns/KIND` (`readlinkat` relative to an open `/proc`: `mnt:[4026531840]` names
+//! the kind and the inode without following the link into nsfs, which a `stat` would) and
+//! groups the processes by namespace (processes, not threads, as `lsns` counts them). The
+//! lowest pid of each namespace — the first one seen, since `/proc` lists pids in ascending
+//! order — is read for its uid and command as soon as it is seen, and nothing is read for
+//! the other processes of a namespace. With [`ListOptions::parallel`], the pids are split
+//! into contiguous ranges walked by one thread each and the results merged in pid order.
+//!
+//! Two more passes, each optional ([`ListOptions`]), find namespaces that no process is in:
+//! the open file descriptors of every visible process (`/proc/PID/fd/N` whose link reads
+//! `mnt:[N]`) and the `nsfs` bind mounts in every visible mount table (the caller's own and
+//! one per mount namespace found, read through a process in it), where `ip netns` and
+//! friends keep namespaces alive. Only then is each namespace opened once for its owner,
+//! parent and 64-bit id, when asked for.
 //!
 //! A process that exits during the scan (its `/proc` entries give `ENOENT` or `ESRCH`) or
 //! that the caller may not inspect (`EACCES`, `EPERM`: `/proc/PID/ns` needs ptrace read
@@ -16,7 +23,7 @@
 //! and gone. Inode numbers are reused once a namespace dies, so open the namespace
 //! ([`NamespaceInfo::open`]) before relying on an id for long.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::{CStr, OsStr};
 use std::fmt;
 use std::ops::ControlFlow;
@@ -24,7 +31,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use super::{NsFd, NsId, NsKind};
+use super::{Namespaces, NsFd, NsId, NsKind};
 use crate::error::{Errno, Error, Result};
 use crate::process::Pid;
 
@@ -128,18 +135,21 @@ impl NamespaceInfo {
 /// What [`namespaces_with`] looks at beyond the processes; [`ListOptions::new`] turns
 /// everything on, which is what [`namespaces`] does.
 ///
-/// Each pass has its cost. Grouping the processes costs about what a bare `stat` of every
-/// `/proc/PID/ns/KIND` costs; the open-fd pass reads every visible process's
-/// `/proc/PID/fd`; the bind-mount pass reads one mount table per mount namespace; the
-/// details read two small files of one process per namespace; the relations open every
-/// namespace once. With many single-process namespaces the later passes dominate.
+/// Each pass has its cost. Grouping the processes costs about one `readlink` of every
+/// `/proc/PID/ns/KIND`; the details open and read `/proc/PID/cmdline` of one process per
+/// namespace; the open-fd pass reads every visible process's `/proc/PID/fd`; the
+/// bind-mount pass reads one mount table per mount namespace; the relations open every
+/// namespace once. With many single-process namespaces the details cost about what the
+/// grouping costs, and the fd pass several times that.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListOptions {
     kind: Option<NsKind>,
+    pid: Option<Pid>,
     fds: bool,
     bind_mounts: bool,
     details: bool,
     relations: bool,
+    parallel: bool,
 }
 
 impl Default for ListOptions {
@@ -149,20 +159,29 @@ impl Default for ListOptions {
 }
 
 impl ListOptions {
-    /// All kinds, every pass on.
+    /// All kinds, every pass on, one thread.
     pub fn new() -> ListOptions {
         ListOptions {
             kind: None,
+            pid: None,
             fds: true,
             bind_mounts: true,
             details: true,
             relations: true,
+            parallel: false,
         }
     }
 
     /// Only namespaces of this kind (`None`: all kinds, the default).
     pub fn kind(mut self, kind: Option<NsKind>) -> ListOptions {
         self.kind = kind;
+        self
+    }
+
+    /// Only the namespaces process `pid` is in, as `lsns -p PID` shows them: each still
+    /// with all its processes (`None`: every namespace, the default).
+    pub fn pid(mut self, pid: Option<Pid>) -> ListOptions {
+        self.pid = pid;
         self
     }
 
@@ -191,6 +210,20 @@ impl ListOptions {
     /// once (default on). Off, those fields are `None`.
     pub fn relations(mut self, on: bool) -> ListOptions {
         self.relations = on;
+        self
+    }
+
+    /// Walk `/proc` with several threads, one per available CPU (at most 8, and only when
+    /// there are hundreds of processes), each over a contiguous range of pids; the results
+    /// are merged in pid order, so the listing is the same as with one thread (default
+    /// off).
+    ///
+    /// The threads are joined before [`namespaces_with`] returns, but the kernel may still
+    /// count an exiting thread for a moment afterwards: a caller that goes on to
+    /// [`crate::unshare`] a user or mount namespace, or to [`crate::enter`] one, may then be
+    /// refused as multithreaded. Leave this off in such a process.
+    pub fn parallel(mut self, on: bool) -> ListOptions {
+        self.parallel = on;
         self
     }
 }
@@ -228,21 +261,50 @@ pub fn namespaces_with(options: &ListOptions) -> Result<Vec<NamespaceInfo>> {
         Some(k) => vec![k],
         None => NsKind::ALL.to_vec(),
     };
-    let mut found = Found::default();
-
-    // 1. Processes: one stat per /proc/PID/ns/KIND groups them by namespace.
-    let walk = walk_processes(&kinds, options.bind_mounts, |pid, kind, st| {
-        found.add_process(kind, st.st_dev, st.st_ino, pid);
-        ControlFlow::Continue(())
-    })?;
-    let nsfs_dev = match walk.nsfs_dev {
-        Some(dev) => dev,
-        None => NsId::of_self(NsKind::User)?.dev(),
+    // `-p PID`: the namespaces of that process, read before the walk (a process that is
+    // gone is an error here, not a skip: the caller named it).
+    let only = match options.pid {
+        None => None,
+        Some(pid) => Some(namespaces_of(pid, &kinds)?),
     };
+    let proc_dir = open_proc()?;
+    let nsfs_dev = NsId::of_self(NsKind::User)?.dev();
+    let own_mnt = NsId::of_self(NsKind::Mount).ok().map(|id| id.inode());
+    let pids = list_pids(proc_dir.as_fd())?;
+
+    // 1. Processes: one readlink per /proc/PID/ns/KIND groups them by namespace; the
+    //    first (lowest) pid of each namespace is read for its uid and command at once.
+    let walk = WalkOptions {
+        kinds: &kinds,
+        mount_tables: options.bind_mounts,
+        own_mnt,
+        details: options.details,
+        only: only.as_deref(),
+    };
+    let workers = worker_count(options.parallel, pids.len());
+    let chunks: Vec<Chunk> = if workers <= 1 {
+        vec![walk_chunk(proc_dir.as_fd(), &pids, &walk)?]
+    } else {
+        let per = pids.len().div_ceil(workers);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = pids
+                .chunks(per)
+                .map(|range| {
+                    let (dir, walk) = (proc_dir.as_fd(), &walk);
+                    s.spawn(move || walk_chunk(dir, range, walk))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect::<Result<Vec<_>>>()
+        })?
+    };
+    let (mut found, walked) = merge_chunks(chunks, nsfs_dev);
 
     // 2. Namespaces held open by a process: /proc/PID/fd/N reading "mnt:[N]".
     if options.fds {
-        let _ = walk_fds(&walk.pids, |pid, fd, kind, ino| {
+        let _ = walk_fds(&walked.pids, |pid, fd, kind, ino| {
             if kinds.contains(&kind) {
                 found.add_fd(kind, nsfs_dev, ino, pid, fd);
             }
@@ -252,7 +314,7 @@ pub fn namespaces_with(options: &ListOptions) -> Result<Vec<NamespaceInfo>> {
 
     // 3. Namespaces bind-mounted onto a file, in every mount table we can read.
     if options.bind_mounts {
-        let _ = walk_nsfs_mounts(&walk.mount_tables, nsfs_dev, |ns, path, mount_point| {
+        let _ = walk_nsfs_mounts(&walked.mount_tables, nsfs_dev, |ns, path, mount_point| {
             if kinds.contains(&ns.kind()) {
                 found.add_mount(ns.kind(), ns.dev(), ns.inode(), path, mount_point);
             }
@@ -260,11 +322,19 @@ pub fn namespaces_with(options: &ListOptions) -> Result<Vec<NamespaceInfo>> {
         })?;
     }
 
-    // 4. Per namespace: the lowest pid's uid and command, then owner, parent, 64-bit id.
+    // 4. Per namespace: the lowest pid's uid and command (when the walk could not read
+    //    them), then owner, parent, 64-bit id.
     let mut names = UserNames::default();
     let mut out = Vec::with_capacity(found.entries.len());
     let mut scratch = Vec::new();
     for mut entry in found.entries {
+        if let Some(only) = &only
+            && !only
+                .iter()
+                .any(|id| id.kind() == entry.kind && id.inode() == entry.ino)
+        {
+            continue;
+        }
         entry.pids.sort_unstable();
         entry.pids.dedup();
         let mut info = NamespaceInfo {
@@ -283,14 +353,18 @@ pub fn namespaces_with(options: &ListOptions) -> Result<Vec<NamespaceInfo>> {
         if options.details {
             // The lowest pid whose facts can still be read; one that exited since the
             // walk gives way to the next, as if the walk had come a moment later.
-            for &pid in &entry.pids {
-                if let Some((uid, command)) = process_facts(pid, &mut scratch) {
-                    info.pid = Some(pid_of(pid));
-                    info.uid = Some(uid);
-                    info.user = Some(names.name(uid));
-                    info.command = Some(command);
-                    break;
-                }
+            let facts = match entry.facts {
+                Facts::Read { pid, uid, command } => Some((pid, uid, command)),
+                Facts::NotRead | Facts::Gone => entry.pids.iter().find_map(|&pid| {
+                    process_facts(proc_dir.as_fd(), pid, &mut scratch)
+                        .map(|(uid, command)| (pid, uid, command))
+                }),
+            };
+            if let Some((pid, uid, command)) = facts {
+                info.pid = Some(pid_of(pid));
+                info.uid = Some(uid);
+                info.user = Some(names.name(uid));
+                info.command = Some(command);
             }
         }
         if let Some(pid) = info.pid {
@@ -316,6 +390,55 @@ pub fn namespaces_with(options: &ListOptions) -> Result<Vec<NamespaceInfo>> {
     Ok(out)
 }
 
+/// The ids of the `kinds` namespaces of `pid`; kinds this kernel lacks are left out.
+fn namespaces_of(pid: Pid, kinds: &[NsKind]) -> Result<Vec<NsId>> {
+    let mut ids = Vec::with_capacity(kinds.len());
+    for &kind in kinds {
+        match NsId::of_pid(pid, kind) {
+            Ok(id) => ids.push(id),
+            // explain_proc_error turns "process gone" into ESRCH; ENOENT is left only for
+            // a kind the kernel does not have.
+            Err(e) if e.errno() == Errno::ENOENT => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(ids)
+}
+
+impl Namespaces {
+    /// The kinds to join to enter "all" namespaces of process `pid`, as `nsenter --all`:
+    /// every kind this kernel has in which `pid` is somewhere else than the caller, plus
+    /// the mount namespace always (joining it, even the caller's own, also moves the root
+    /// and working directory to the namespace's root, as nsenter does).
+    ///
+    /// nsenter 2.38 skips only a shared user namespace (the kernel refuses to re-enter the
+    /// one the caller is in); skipping every shared kind also spares a rootless caller the
+    /// refusal to re-join a namespace owned by the initial user namespace, such as the
+    /// host's time namespace, which it shares with its sandbox.
+    ///
+    /// # Errors
+    /// As [`NsId::of_pid`]: `ESRCH` "process N has exited", `EACCES`/`EPERM` when the
+    /// caller may not inspect the process.
+    ///
+    /// See `nsenter(1)` (`--all`).
+    pub fn entered_by_all(pid: Pid) -> Result<Namespaces> {
+        let mut kinds = Namespaces::empty();
+        for kind in NsKind::ALL {
+            let theirs = match NsId::of_pid(pid, kind) {
+                Ok(id) => id,
+                // A kind this kernel does not have (a process that is gone is ESRCH).
+                Err(e) if e.errno() == Errno::ENOENT => continue,
+                Err(e) => return Err(e),
+            };
+            if kind != NsKind::Mount && NsId::of_self(kind).ok() == Some(theirs) {
+                continue;
+            }
+            kinds |= kind.flag();
+        }
+        Ok(kinds)
+    }
+}
+
 impl NsFd {
     /// Opens the namespace `id` wherever it is held: a process in it (`/proc/PID/ns/KIND`),
     /// a process holding it open (`/proc/PID/fd/N`), or an `nsfs` bind mount in a mount
@@ -331,13 +454,24 @@ impl NsFd {
     pub fn find(id: NsId) -> Result<NsFd> {
         let kinds = [id.kind()];
         let mut hit: Option<OwnedFd> = None;
-        let wanted = |kind: NsKind, dev: u64, ino: u64| {
-            kind == id.kind() && ino == id.inode() && (id.dev() == 0 || dev == id.dev())
+        let proc_dir = open_proc()?;
+        let pids = list_pids(proc_dir.as_fd())?;
+        let nsfs_dev = if id.dev() != 0 {
+            id.dev()
+        } else {
+            NsId::of_self(NsKind::User)?.dev()
         };
 
         // 1. A process in it.
-        let walk = walk_processes(&kinds, true, |pid, kind, st| {
-            if wanted(kind, st.st_dev, st.st_ino) {
+        let walk = WalkOptions {
+            kinds: &kinds,
+            mount_tables: true,
+            own_mnt: NsId::of_self(NsKind::Mount).ok().map(|id| id.inode()),
+            details: false,
+            only: None,
+        };
+        let walked = walk_processes(proc_dir.as_fd(), &pids, &walk, |pid, kind, ino| {
+            if kind == id.kind() && ino == id.inode() {
                 let path = ProcPath::ns(pid, kind);
                 if let Some(fd) = open_ns_file(&path).and_then(|fd| verified(fd, id)) {
                     hit = Some(fd);
@@ -350,8 +484,8 @@ impl NsFd {
             return NsFd::from_fd(fd);
         }
         // 2. A process holding it open.
-        let flow = walk_fds(&walk.pids, |pid, fd, kind, ino| {
-            if wanted(kind, id.dev(), ino) {
+        let flow = walk_fds(&walked.pids, |pid, fd, kind, ino| {
+            if kind == id.kind() && ino == id.inode() {
                 let path = ProcPath::fd(pid, fd);
                 if let Some(fd) = open_ns_file(&path).and_then(|fd| verified(fd, id)) {
                     hit = Some(fd);
@@ -364,9 +498,9 @@ impl NsFd {
             return NsFd::from_fd(fd);
         }
         // 3. A bind mount.
-        let nsfs_dev = walk.nsfs_dev.unwrap_or(id.dev());
-        let flow = walk_nsfs_mounts(&walk.mount_tables, nsfs_dev, |ns, path, _| {
-            if wanted(ns.kind(), ns.dev(), ns.inode())
+        let flow = walk_nsfs_mounts(&walked.mount_tables, nsfs_dev, |ns, path, _| {
+            if ns.kind() == id.kind()
+                && ns.inode() == id.inode()
                 && let Some(c) = CPath::new(&path)
                 && let Some(fd) = open_ns_file(c.as_cstr()).and_then(|fd| verified(fd, id))
             {
@@ -400,13 +534,25 @@ struct Entry {
     fds: Vec<(i32, i32)>,
     /// (path openable by the caller, mount point as its own table shows it)
     mounts: Vec<(PathBuf, Vec<u8>)>,
+    facts: Facts,
+}
+
+/// The uid and command of a namespace's lowest pid, as far as the walk got.
+enum Facts {
+    /// Not asked for, or the namespace was found without a process.
+    NotRead,
+    /// Read from `pid` (the first process of the namespace the walk saw).
+    Read { pid: i32, uid: u32, command: String },
+    /// The first process exited before they could be read.
+    Gone,
 }
 
 impl Found {
-    fn entry(&mut self, kind: NsKind, dev: u64, ino: u64) -> &mut Entry {
+    fn entry(&mut self, kind: NsKind, dev: u64, ino: u64) -> (&mut Entry, bool) {
         let next = self.entries.len();
         let i = *self.index.entry((kind, ino)).or_insert(next);
-        if i == next {
+        let new = i == next;
+        if new {
             self.entries.push(Entry {
                 kind,
                 dev,
@@ -414,21 +560,18 @@ impl Found {
                 pids: Vec::new(),
                 fds: Vec::new(),
                 mounts: Vec::new(),
+                facts: Facts::NotRead,
             });
         }
-        &mut self.entries[i]
-    }
-
-    fn add_process(&mut self, kind: NsKind, dev: u64, ino: u64, pid: i32) {
-        self.entry(kind, dev, ino).pids.push(pid);
+        (&mut self.entries[i], new)
     }
 
     fn add_fd(&mut self, kind: NsKind, dev: u64, ino: u64, pid: i32, fd: i32) {
-        self.entry(kind, dev, ino).fds.push((pid, fd));
+        self.entry(kind, dev, ino).0.fds.push((pid, fd));
     }
 
     fn add_mount(&mut self, kind: NsKind, dev: u64, ino: u64, path: PathBuf, mount_point: &[u8]) {
-        let entry = self.entry(kind, dev, ino);
+        let (entry, _) = self.entry(kind, dev, ino);
         // A mount namespace copied from another one shows the same bind mount again at the
         // same place: list the place once, as seen from the first table that has it.
         if entry.mounts.iter().any(|(_, mp)| mp == mount_point) {
@@ -438,14 +581,123 @@ impl Found {
     }
 }
 
-/// What [`walk_processes`] learned besides the namespaces themselves.
+/// What a walk over some pids learned besides the namespaces themselves.
+#[derive(Default)]
 struct Walk {
     /// Pids whose namespaces could be read (so their fds can be too), ascending.
     pids: Vec<i32>,
     /// One pid per mount namespace other than the caller's, to read its mount table.
     mount_tables: Vec<i32>,
-    /// The nsfs device, from the first successful stat.
-    nsfs_dev: Option<u64>,
+    /// The inode of each mount namespace in `mount_tables`, in the same order.
+    mount_inodes: Vec<u64>,
+    /// The same inodes, to look them up.
+    mount_seen: HashSet<u64>,
+}
+
+impl Walk {
+    /// Records `pid` as the reader of mount namespace `ino`'s table, unless one is known.
+    fn note_mount_table(&mut self, pid: i32, ino: u64) {
+        if self.mount_seen.insert(ino) {
+            self.mount_tables.push(pid);
+            self.mount_inodes.push(ino);
+        }
+    }
+}
+
+/// What a walk looks at.
+struct WalkOptions<'a> {
+    kinds: &'a [NsKind],
+    /// Also pick one process per mount namespace (for the bind-mount pass).
+    mount_tables: bool,
+    /// The caller's own mount namespace (its table is read directly).
+    own_mnt: Option<u64>,
+    /// Read the uid and command of the first process of each namespace.
+    details: bool,
+    /// Read details only for these namespaces (`-p PID`).
+    only: Option<&'a [NsId]>,
+}
+
+/// One walker's share of the processes: its namespaces (with their pids, in ascending
+/// order, and the first pid's facts) and its [`Walk`].
+struct Chunk {
+    found: Found,
+    walk: Walk,
+}
+
+/// How many threads walk `/proc`: one per CPU when asked, at most 8, and no more than one
+/// per 200 processes (a thread costs about what walking that many does).
+fn worker_count(parallel: bool, processes: usize) -> usize {
+    if !parallel {
+        return 1;
+    }
+    cpus().min(8).min(processes / 200).max(1)
+}
+
+/// The CPUs this thread may run on (`sched_getaffinity`; std's `available_parallelism`
+/// also reads cgroup files and, for cgroup v1, the whole mount table).
+fn cpus() -> usize {
+    let mut set = std::mem::MaybeUninit::<libc::cpu_set_t>::zeroed();
+    // SAFETY: set is a valid, zeroed cpu_set_t of the size passed.
+    let rc = unsafe {
+        libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set.as_mut_ptr())
+    };
+    if rc != 0 {
+        return 1;
+    }
+    // SAFETY: sched_getaffinity filled the set; CPU_COUNT only reads it.
+    let count = unsafe { libc::CPU_COUNT(&set.assume_init()) };
+    usize::try_from(count).unwrap_or(1).max(1)
+}
+
+/// Walks `pids`, grouping them by namespace and reading the first process of each new
+/// namespace for its facts.
+fn walk_chunk(proc_dir: BorrowedFd<'_>, pids: &[i32], options: &WalkOptions<'_>) -> Result<Chunk> {
+    let mut found = Found::default();
+    let mut scratch = Vec::new();
+    let walk = walk_processes(proc_dir, pids, options, |pid, kind, ino| {
+        // The device is filled in by merge_chunks: every namespace is on the one nsfs.
+        let (entry, new) = found.entry(kind, 0, ino);
+        entry.pids.push(pid);
+        let wanted = options
+            .only
+            .is_none_or(|only| only.iter().any(|id| id.kind() == kind && id.inode() == ino));
+        if new && options.details && wanted {
+            entry.facts = match process_facts(proc_dir, pid, &mut scratch) {
+                Some((uid, command)) => Facts::Read { pid, uid, command },
+                None => Facts::Gone,
+            };
+        }
+        ControlFlow::Continue(())
+    })?;
+    Ok(Chunk { found, walk })
+}
+
+/// Joins the walkers' results, in pid order: a namespace seen by several keeps the first
+/// walker's facts (its lowest pid) and gets every walker's pids appended.
+fn merge_chunks(chunks: Vec<Chunk>, nsfs_dev: u64) -> (Found, Walk) {
+    let mut found = Found::default();
+    let mut walk = Walk::default();
+    for chunk in chunks {
+        for entry in chunk.found.entries {
+            let (into, new) = found.entry(entry.kind, nsfs_dev, entry.ino);
+            if new {
+                into.pids = entry.pids;
+                into.facts = entry.facts;
+            } else {
+                into.pids.extend_from_slice(&entry.pids);
+            }
+        }
+        walk.pids.extend_from_slice(&chunk.walk.pids);
+        for (pid, ino) in chunk
+            .walk
+            .mount_tables
+            .into_iter()
+            .zip(chunk.walk.mount_inodes)
+        {
+            walk.note_mount_table(pid, ino);
+        }
+    }
+    (found, walk)
 }
 
 /// Errors that mean "this process is gone or not ours to inspect": skip it.
@@ -457,57 +709,71 @@ fn pid_of(raw: i32) -> Pid {
     Pid::from_raw(raw).expect("pids read from /proc are positive")
 }
 
-/// Walks `/proc`, calling `on_ns` for every readable `/proc/PID/ns/KIND` of `kinds`. With
-/// `mount_tables`, also stats `/proc/PID/ns/mnt` (once, whether or not mount is among
-/// `kinds`) to pick one process per mount namespace for the bind-mount pass.
-fn walk_processes(
-    kinds: &[NsKind],
-    mount_tables: bool,
-    mut on_ns: impl FnMut(i32, NsKind, &libc::stat) -> ControlFlow<()>,
-) -> Result<Walk> {
-    let proc_dir = open_dir(c"/proc").map_err(|e| {
+/// Opens `/proc` as a directory, to list it and to resolve every per-process path
+/// relative to it.
+fn open_proc() -> Result<OwnedFd> {
+    open_dir(c"/proc").map_err(|e| {
         let err = Error::new("open", e).with_path("/proc");
         if e == Errno::ENOENT {
             err.with_hint("/proc is not mounted")
         } else {
             err
         }
-    })?;
-    let own_mnt = NsId::of_self(NsKind::Mount).ok().map(|id| id.inode());
-    let mut walk = Walk {
-        pids: Vec::new(),
-        mount_tables: Vec::new(),
-        nsfs_dev: None,
-    };
-    let mut seen_mnt: HashMap<u64, ()> = HashMap::new();
+    })
+}
+
+/// Every pid in `/proc`, in the ascending order procfs lists them.
+fn list_pids(proc_dir: BorrowedFd<'_>) -> Result<Vec<i32>> {
     let mut dents = Dents::new(32 * 1024, false);
-    let mount_wanted = kinds.contains(&NsKind::Mount);
-    'pids: while let Some(pid) = dents
-        .next_number(proc_dir.as_fd())
+    let mut pids = Vec::with_capacity(1024);
+    while let Some(pid) = dents
+        .next_number(proc_dir)
         .map_err(|e| Error::new("read directory", e).with_path("/proc"))?
     {
+        pids.push(pid);
+    }
+    // procfs lists pids in ascending order; sorting keeps that promise on any other.
+    if !pids.is_sorted() {
+        pids.sort_unstable();
+    }
+    Ok(pids)
+}
+
+/// Walks `pids`, calling `on_ns(pid, kind, inode)` for every readable `/proc/PID/ns/KIND`
+/// of the options' kinds. With `mount_tables`, also reads `/proc/PID/ns/mnt` (once,
+/// whether or not mount is among the kinds) to pick one process per mount namespace for
+/// the bind-mount pass.
+fn walk_processes(
+    proc_dir: BorrowedFd<'_>,
+    pids: &[i32],
+    options: &WalkOptions<'_>,
+    mut on_ns: impl FnMut(i32, NsKind, u64) -> ControlFlow<()>,
+) -> Result<Walk> {
+    let mut walk = Walk {
+        pids: Vec::with_capacity(pids.len()),
+        ..Walk::default()
+    };
+    let mount_wanted = options.kinds.contains(&NsKind::Mount);
+    // The caller's own table is read directly, not through a process.
+    if let Some(own) = options.own_mnt {
+        walk.mount_seen.insert(own);
+    }
+    'pids: for &pid in pids {
         let mut readable = false;
-        let mut visit = |kind: NsKind, st: &libc::stat, walk: &mut Walk| {
-            walk.nsfs_dev.get_or_insert(st.st_dev);
-            if mount_tables
-                && kind == NsKind::Mount
-                && Some(st.st_ino) != own_mnt
-                && seen_mnt.insert(st.st_ino, ()).is_none()
-            {
-                walk.mount_tables.push(pid);
-            }
-        };
-        if mount_tables && !mount_wanted {
-            if let Ok(st) = stat(&ProcPath::ns(pid, NsKind::Mount)) {
-                visit(NsKind::Mount, &st, &mut walk);
-            }
+        if options.mount_tables
+            && !mount_wanted
+            && let Ok(ino) = ns_inode_at(proc_dir, pid, NsKind::Mount)
+        {
+            walk.note_mount_table(pid, ino);
         }
-        for &kind in kinds {
-            match stat(&ProcPath::ns(pid, kind)) {
-                Ok(st) => {
+        for &kind in options.kinds {
+            match ns_inode_at(proc_dir, pid, kind) {
+                Ok(ino) => {
                     readable = true;
-                    visit(kind, &st, &mut walk);
-                    if on_ns(pid, kind, &st).is_break() {
+                    if options.mount_tables && kind == NsKind::Mount {
+                        walk.note_mount_table(pid, ino);
+                    }
+                    if on_ns(pid, kind, ino).is_break() {
                         walk.pids.push(pid);
                         break 'pids;
                     }
@@ -515,7 +781,7 @@ fn walk_processes(
                 // Gone, not ours, or a kind this kernel lacks: skip (lsns does the same).
                 Err(e) if skippable(e) => {}
                 Err(e) => {
-                    return Err(Error::new("stat namespace file", e)
+                    return Err(Error::new("read namespace link", e)
                         .with_path(ProcPath::ns(pid, kind).as_path()));
                 }
             }
@@ -525,6 +791,30 @@ fn walk_processes(
         }
     }
     Ok(walk)
+}
+
+/// The inode of namespace `/proc/PID/ns/KIND`, from its link text (`mnt:[4026531840]`):
+/// `readlinkat` relative to `/proc` names the namespace without opening it.
+fn ns_inode_at(proc_dir: BorrowedFd<'_>, pid: i32, kind: NsKind) -> Result<u64, Errno> {
+    let path = ProcPath::relative_ns(pid, kind);
+    let mut link = [0u8; 32];
+    // SAFETY: path is NUL-terminated; link is writable for its length.
+    let n = unsafe {
+        libc::readlinkat(
+            proc_dir.as_raw_fd(),
+            path.as_ptr(),
+            link.as_mut_ptr().cast(),
+            link.len(),
+        )
+    };
+    if n < 0 {
+        return Err(Errno::last());
+    }
+    match parse_ns_link(&link[..n as usize]) {
+        Some((k, ino)) if k == kind => Ok(ino),
+        // Not a namespace link (never seen from procfs): treat as gone.
+        _ => Err(Errno::ENOENT),
+    }
 }
 
 /// Calls `on_fd(pid, fd, kind, inode)` for every open descriptor of `pids` that refers to
@@ -631,26 +921,30 @@ fn ns_id_at(path: &CStr, nsfs_dev: u64) -> Option<NsId> {
 }
 
 /// The uid (owner of `/proc/PID`) and lsns's COMMAND of a process; `None` when it is gone.
-fn process_facts(pid: i32, buf: &mut Vec<u8>) -> Option<(u32, String)> {
-    let st = stat(&ProcPath::new(pid, b"")).ok()?;
+///
+/// `/proc/PID/cmdline` is opened relative to `/proc`, and its owner read from the open
+/// file: procfs gives every file of a process the owner it gives `/proc/PID` (the
+/// effective uid, or root for a non-dumpable process), so no second path lookup is needed.
+fn process_facts(proc_dir: BorrowedFd<'_>, pid: i32, buf: &mut Vec<u8>) -> Option<(u32, String)> {
+    let cmdline = open_at(proc_dir, &ProcPath::relative(pid, b"/cmdline")).ok()?;
+    let uid = fstat(cmdline.as_fd()).ok()?.st_uid;
     // lsns: the command line read whole (up to BUFSIZ), NULs turned into spaces and the
     // last byte dropped; kernel threads and zombies have none, then their comm name.
-    for (file, max) in [(&b"/cmdline"[..], 8192), (&b"/comm"[..], 4096)] {
-        match read_file(&ProcPath::new(pid, file), buf, max) {
-            Ok(()) if !buf.is_empty() => {
-                buf.pop();
-                for b in buf.iter_mut() {
-                    if *b == 0 {
-                        *b = b' ';
-                    }
-                }
-                return Some((st.st_uid, String::from_utf8_lossy(buf).into_owned()));
-            }
-            Ok(()) => {}
-            Err(_) => return None,
+    read_fd(cmdline.as_fd(), buf, 8192, true).ok()?;
+    drop(cmdline);
+    if buf.is_empty() {
+        let comm = open_at(proc_dir, &ProcPath::relative(pid, b"/comm")).ok()?;
+        read_fd(comm.as_fd(), buf, 4096, true).ok()?;
+    }
+    if buf.pop().is_none() {
+        return Some((uid, String::new()));
+    }
+    for b in buf.iter_mut() {
+        if *b == 0 {
+            *b = b' ';
         }
     }
-    Some((st.st_uid, String::new()))
+    Some((uid, String::from_utf8_lossy(buf).into_owned()))
 }
 
 /// Opens a namespace through the first pin that still holds it.
@@ -781,6 +1075,21 @@ impl ProcPath {
         let mut p = ProcPath::raw(b"/proc/");
         p.push_number(pid);
         p.push(tail);
+        p
+    }
+
+    /// `PID` + `tail`, to resolve relative to an open `/proc`.
+    fn relative(pid: i32, tail: &[u8]) -> ProcPath {
+        let mut p = ProcPath::raw(b"");
+        p.push_number(pid);
+        p.push(tail);
+        p
+    }
+
+    /// `PID/ns/KIND`, relative to an open `/proc`.
+    fn relative_ns(pid: i32, kind: NsKind) -> ProcPath {
+        let mut p = ProcPath::relative(pid, b"/ns/");
+        p.push(kind.name().as_bytes());
         p
     }
 
@@ -964,15 +1273,21 @@ fn open_ns_file(path: &CStr) -> Option<OwnedFd> {
     Some(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-fn stat(path: &CStr) -> Result<libc::stat, Errno> {
-    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: path is NUL-terminated; st is a valid out pointer.
-    let rc = unsafe { libc::stat(path.as_ptr(), st.as_mut_ptr()) };
-    if rc != 0 {
+/// Opens `path` relative to `dir` for reading.
+fn open_at(dir: BorrowedFd<'_>, path: &CStr) -> Result<OwnedFd, Errno> {
+    // SAFETY: path is NUL-terminated; a read-only close-on-exec descriptor.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            path.as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
         return Err(Errno::last());
     }
-    // SAFETY: stat returned 0, so st is initialized.
-    Ok(unsafe { st.assume_init() })
+    // SAFETY: openat returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 fn fstat(fd: BorrowedFd<'_>) -> Result<libc::stat, Errno> {
@@ -1009,9 +1324,8 @@ fn readlink_at(dir: BorrowedFd<'_>, fd: i32, buf: &mut [u8; 32]) -> Option<usize
     Some(n as usize)
 }
 
-/// Reads a whole (small) file into `buf`, at most `max` bytes.
+/// Reads a whole file into `buf`, at most `max` bytes.
 fn read_file(path: &CStr, buf: &mut Vec<u8>, max: usize) -> Result<(), Errno> {
-    buf.clear();
     // SAFETY: path is NUL-terminated; a read-only close-on-exec descriptor.
     let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
     if fd < 0 {
@@ -1019,6 +1333,20 @@ fn read_file(path: &CStr, buf: &mut Vec<u8>, max: usize) -> Result<(), Errno> {
     }
     // SAFETY: open returned a new descriptor that nothing else owns.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    read_fd(fd.as_fd(), buf, max, false)
+}
+
+/// Reads from `fd` into `buf` (cleared first) until end of file or `max` bytes. With
+/// `short_read_is_eof`, a read that returns less than asked ends it: procfs's `cmdline`
+/// and `comm` hand out everything they have in one read, so asking again only to be told
+/// "end of file" would cost a second system call per process.
+fn read_fd(
+    fd: BorrowedFd<'_>,
+    buf: &mut Vec<u8>,
+    max: usize,
+    short_read_is_eof: bool,
+) -> Result<(), Errno> {
+    buf.clear();
     loop {
         if buf.len() >= max {
             buf.truncate(max);
@@ -1043,6 +1371,9 @@ fn read_file(path: &CStr, buf: &mut Vec<u8>, max: usize) -> Result<(), Errno> {
         }
         // SAFETY: read initialized n more bytes.
         unsafe { buf.set_len(buf.len() + n as usize) };
+        if short_read_is_eof && (n as usize) < want {
+            return Ok(());
+        }
     }
 }
 
@@ -1143,6 +1474,72 @@ broken\n:x:7:7::/:\n";
         let mut sorted = all.clone();
         sorted.sort_by_key(|n| n.id.inode());
         assert_eq!(sorted, all);
+    }
+
+    #[test]
+    fn cpus_are_counted() {
+        let n = cpus();
+        assert!(n >= 1);
+        // std also applies cgroup quotas, so it never counts more.
+        assert!(n >= std::thread::available_parallelism().unwrap().get());
+        assert_eq!(worker_count(false, 100_000), 1);
+        assert_eq!(worker_count(true, 100), 1);
+        assert_eq!(worker_count(true, 100_000), n.min(8));
+    }
+
+    #[test]
+    fn walks_in_ranges_merge_to_one_walk() {
+        // However the pids are split between walkers, the merged result is the single
+        // walk's: same namespaces, same pids in the same order, the first pid's facts.
+        let proc_dir = open_proc().unwrap();
+        let pids = list_pids(proc_dir.as_fd()).unwrap();
+        assert!(pids.windows(2).all(|w| w[0] < w[1]));
+        let kinds = NsKind::ALL;
+        let walk = WalkOptions {
+            kinds: &kinds,
+            mount_tables: true,
+            own_mnt: NsId::of_self(NsKind::Mount).ok().map(|id| id.inode()),
+            details: true,
+            only: None,
+        };
+        let summary = |found: &Found| {
+            let mut v: Vec<(NsKind, u64, Vec<i32>, Option<i32>)> = found
+                .entries
+                .iter()
+                .map(|e| {
+                    let first = match &e.facts {
+                        Facts::Read { pid, .. } => Some(*pid),
+                        _ => None,
+                    };
+                    (e.kind, e.ino, e.pids.clone(), first)
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let whole = merge_chunks(vec![walk_chunk(proc_dir.as_fd(), &pids, &walk).unwrap()], 1);
+        let third = pids.len().div_ceil(3).max(1);
+        let parts = pids
+            .chunks(third)
+            .map(|range| walk_chunk(proc_dir.as_fd(), range, &walk).unwrap())
+            .collect();
+        let split = merge_chunks(parts, 1);
+        // Processes of this test harness may come and go between the walks: compare the
+        // namespaces of this process, which stay.
+        let me = Pid::this().as_raw();
+        let mine = |v: Vec<(NsKind, u64, Vec<i32>, Option<i32>)>| -> Vec<_> {
+            v.into_iter().filter(|e| e.2.contains(&me)).collect()
+        };
+        let (a, b) = (mine(summary(&whole.0)), mine(summary(&split.0)));
+        assert_eq!(a.len(), NsKind::ALL.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!((x.0, x.1), (y.0, y.1));
+            assert!(y.2.windows(2).all(|w| w[0] < w[1]), "{:?}", y.2);
+            assert_eq!(y.3, y.2.first().copied(), "facts of the lowest pid");
+        }
+        assert!(whole.1.pids.windows(2).all(|w| w[0] < w[1]));
+        assert!(split.1.pids.windows(2).all(|w| w[0] < w[1]));
+        assert!(split.0.entries.iter().all(|e| e.dev == 1));
     }
 
     #[test]

@@ -146,15 +146,29 @@ impl PyMount {
     }
 }
 
-/// The mount table of a process, or of the calling thread (`findmnt`, `mount`).
+/// The mount table of a process, or of the calling thread (`findmnt`, `mount`), read from
+/// `source`: `"auto"` (mountinfo where it exists, statmount otherwise), `"statmount"` (with
+/// the 64-bit unique ids) or `"mountinfo"`.
 #[pyfunction]
-#[pyo3(signature = (pid=None))]
-pub(crate) fn mounts(py: Python<'_>, pid: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<PyMount>> {
+#[pyo3(signature = (pid=None, *, source=None), text_signature = "(pid=None, *, source='auto')")]
+pub(crate) fn mounts(
+    py: Python<'_>,
+    pid: Option<&Bound<'_, PyAny>>,
+    source: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Vec<PyMount>> {
     let pid = match pid.filter(|p| !p.is_none()) {
         Some(p) => Some(convert::pid(py, p, "mounts")?),
         None => None,
     };
-    let table = py.detach(|| mntns::mounts(pid)).or_raise(py)?;
+    let source = match source.filter(|s| !s.is_none()) {
+        Some(s) => convert::text(s, "mounts", "source")?
+            .parse::<mntns::TableSource>()
+            .or_raise(py)?,
+        None => mntns::TableSource::Auto,
+    };
+    let table = py
+        .detach(|| mntns::table::mounts_with(pid, source))
+        .or_raise(py)?;
     Ok(table.into_iter().map(PyMount).collect())
 }
 

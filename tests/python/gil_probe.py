@@ -59,7 +59,7 @@ calls = {
     "enter": lambda: mntns.enter(holder, Namespace.UTS),
     "ns_id": lambda: mntns.ns_id(kind="net"),
     "namespaces": lambda: mntns.namespaces(),
-    "mounts": lambda: mntns.mounts(os.getpid()),
+    "mounts": lambda: mntns.mounts(os.getpid(), source="statmount"),
     "mounts_of_namespace": lambda: mntns.mounts_of_namespace("/proc/self/ns/mnt"),
     "mount_tmpfs": lambda: mntns.mount_tmpfs(b, size="1m"),
     "parse_size": lambda: mntns.parse_size("10%"),

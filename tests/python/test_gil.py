@@ -2,8 +2,8 @@
 
 Each case runs gil_probe.py in its own process and mount namespace (root and rootless), and
 strace delays the case's key system call by 300 ms in the probe's main thread only
-(`strace -p` without -f; `when=1`: its first use after attaching, unless WHEN says otherwise). A second thread ticks
-every 2 ms; ticks that fall strictly inside the call prove the GIL was released. The two
+(`strace -p` without -f; `when=1`: its first use after attaching, unless WHEN says
+otherwise). A second thread ticks every 2 ms; ticks that fall strictly inside the call prove the GIL was released. The two
 controls show that the method tells the difference: `os.getpid()` holds the GIL (no tick
 inside), `os.stat()` releases it.
 """
@@ -20,7 +20,8 @@ PROBE = Path(__file__).with_name("gil_probe.py")
 DELAY_US = 300_000
 
 # case -> the system call to delay (one strace 6.1 knows by name; listmount and statmount
-# it does not, hence mounts(pid), whose first ioctl asks for the namespace's 64-bit id).
+# it does not, hence mounts(pid, source="statmount"), whose first ioctl asks for the
+# namespace's 64-bit id).
 CASES = {
     "unshare": "unshare",
     "enter": "setns",

@@ -63,7 +63,7 @@ def test_mounts_agree_with_findmnt(child, scratch):
 
 def test_unique_ids_link_parents(child):
     def case():
-        table = mntns.mounts()
+        table = mntns.mounts(source="statmount")
         return [(m.unique_id, m.parent_unique_id, m.id, m.parent_id) for m in table]
 
     rows = child(case)
@@ -97,7 +97,8 @@ def start_mounter(target):
 def test_mounts_of_another_process_and_of_a_held_namespace(child, scratch):
     def case():
         pid = start_mounter(scratch)
-        theirs = [m for m in mntns.mounts(pid) if m.target == str(scratch)]
+        # statmount: the same records as mounts_of_namespace (unique ids included).
+        theirs = [m for m in mntns.mounts(pid, source="statmount") if m.target == str(scratch)]
         ours = [m for m in mntns.mounts() if m.target == str(scratch)]
         ns_fd = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY)
         by_path = [m for m in mntns.mounts_of_namespace(f"/proc/{pid}/ns/mnt") if m.target == str(scratch)]
@@ -125,7 +126,28 @@ def test_mounts_of_own_namespace_equals_mounts(child):
     assert child(case)
 
 
+def test_table_sources(child):
+    def case():
+        result = {}
+        for source in ("auto", "statmount", "mountinfo"):
+            table = mntns.mounts(source=source)
+            other = mntns.mounts(os.getpid(), source=source)
+            result[source] = ([(m.id, m.target, m.fstype, m.options) for m in table], [m.unique_id for m in table], [m.id for m in other])
+        return result
+
+    result = child(case)
+    rows = {source: r[0] for source, r in result.items()}
+    assert rows["auto"] == rows["statmount"] == rows["mountinfo"]
+    assert all(isinstance(u, int) for u in result["statmount"][1])
+    assert all(u is None for u in result["mountinfo"][1])
+    assert all(r[2] == [row[0] for row in r[0]] for r in result.values())
+
+
 def test_table_errors():
+    with pytest.raises(ValueError, match="unknown source"):
+        mntns.mounts(source="proc")
+    with pytest.raises(TypeError, match="source should be a str"):
+        mntns.mounts(source=1)
     with pytest.raises(ValueError, match="not a process id"):
         mntns.mounts(0)
     with pytest.raises(TypeError, match="pid must be an int"):

@@ -224,8 +224,9 @@ def ns_id(
 def namespaces(kind: Optional[_Kind] = None) -> list[NamespaceInfo]:
     """``lsns``: every namespace the caller can see, sorted by inode."""
 
-def mounts(pid: Optional[int] = None) -> list[Mount]:
-    """``findmnt``: the mount table of a process, or of the calling thread."""
+def mounts(pid: Optional[int] = None, *, source: str = "auto") -> list[Mount]:
+    """``findmnt``: the mount table of a process, or of the calling thread, from
+    ``source`` (``"auto"``, ``"statmount"`` or ``"mountinfo"``)."""
 
 def mounts_of_namespace(ns: Union[_Fd, _Path]) -> list[Mount]:
     """The mount table of a mount namespace held by an fd or named by a path."""

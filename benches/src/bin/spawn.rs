@@ -53,6 +53,7 @@ fn main() {
         }
     );
     in_process(&opts, &floor);
+    large_caller(&opts);
     whole_process(&opts, &floor, &mntns);
     scaling(&opts, &floor);
 }
@@ -230,6 +231,39 @@ fn in_process(opts: &Opts, floor: &Path) {
         true,
     );
     println!();
+}
+
+// -------------------------------------------------------------------------------------
+// A large caller: what the vfork path is for
+
+fn large_caller(opts: &Opts) {
+    let gib = if opts.smoke { 64 << 20 } else { 1 << 30 };
+    println!(
+        "The same, from a caller holding {} MiB of touched memory (fork copies its page tables;",
+        gib >> 20
+    );
+    println!("the vfork path does not):");
+    let mut ballast = vec![0u8; gib];
+    for i in (0..ballast.len()).step_by(4096) {
+        ballast[i] = 1;
+    }
+    std::hint::black_box(&ballast);
+    let vfork = sandbox(CloneMode::Vfork);
+    let fork = sandbox(CloneMode::Fork);
+    let mut benches = vec![
+        Bench { name: "Rust harness: fork + exec (static binary)", run: Box::new(|n| time_loop(n, plain_fork_exec)) },
+        Bench { name: "mntns API, vfork path", run: Box::new(|n| spawn_loop(&vfork, n)) },
+        Bench { name: "mntns API, clone3 (fork) path", run: Box::new(|n| spawn_loop(&fork, n)) },
+    ];
+    let m = interleave(opts, &mut benches);
+    let names: Vec<&str> = benches.iter().map(|b| b.name).collect();
+    for (i, name) in names.iter().enumerate() {
+        row(name, m[i], m[0], "fork+exec");
+    }
+    println!();
+    target("mntns vfork path / plain fork+exec, same large process", m[1] / m[0], 0.85, true);
+    println!();
+    drop(ballast);
 }
 
 // -------------------------------------------------------------------------------------

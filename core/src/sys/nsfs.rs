@@ -9,8 +9,9 @@ use crate::process::Pid;
 
 /// `NS_GET_NSTYPE`: the `CLONE_NEW*` value of the namespace `fd` refers to.
 pub(crate) fn ns_type(fd: BorrowedFd<'_>) -> Result<i32, Errno> {
-    // SAFETY: NS_GET_NSTYPE takes no argument and returns an int.
-    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), libc::NS_GET_NSTYPE) };
+    // SAFETY: NS_GET_NSTYPE takes no argument (0 is passed so that no stale register is
+    // read as one; valgrind checks it) and returns an int.
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), libc::NS_GET_NSTYPE, 0) };
     if rc < 0 { Err(Errno::last()) } else { Ok(rc) }
 }
 
@@ -24,8 +25,9 @@ pub(crate) fn mnt_ns_id(fd: BorrowedFd<'_>) -> Result<u64, Errno> {
 
 /// An nsfs ioctl that returns a new namespace fd (`NS_GET_USERNS`, `NS_GET_PARENT`).
 pub(crate) fn ns_ioctl_fd(fd: BorrowedFd<'_>, request: libc::Ioctl) -> Result<OwnedFd, Errno> {
-    // SAFETY: these ioctls take no argument and return a new close-on-exec descriptor.
-    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), request) };
+    // SAFETY: these ioctls take no argument (0 is passed, as for ns_type) and return a new
+    // close-on-exec descriptor.
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), request, 0) };
     if rc < 0 {
         return Err(Errno::last());
     }

@@ -214,7 +214,7 @@ impl Child {
         if self.status.is_some() {
             return Err(self.exited());
         }
-        let rc = match &self.pidfd {
+        let mut rc = match &self.pidfd {
             // SAFETY: pidfd_send_signal with an open pidfd, no siginfo.
             Some(fd) => unsafe {
                 libc::syscall(
@@ -225,9 +225,15 @@ impl Child {
                     0u32,
                 ) as libc::c_int
             },
-            // SAFETY: plain kill of our child (not reaped yet, so the pid is ours).
-            None => unsafe { libc::kill(self.pid.as_raw(), signal) },
+            None => -1,
         };
+        // Without a pidfd, or where pidfd_send_signal is missing or filtered (ENOSYS from a
+        // seccomp profile, valgrind): kill(2). The child is not reaped yet, so the pid is
+        // still ours and cannot name another process.
+        if self.pidfd.is_none() || (rc < 0 && Errno::last() == Errno::ENOSYS) {
+            // SAFETY: plain kill of our unreaped child.
+            rc = unsafe { libc::kill(self.pid.as_raw(), signal) };
+        }
         if rc < 0 {
             let errno = Errno::last();
             if errno == Errno::ESRCH {

@@ -131,7 +131,7 @@ impl Child {
     /// `ESRCH` "process N has exited" once the sandbox is gone.
     pub fn ns_id(&self, kind: NsKind) -> Result<NsId> {
         if self.status.is_some() {
-            return Err(self.exited());
+            return Err(self.exited("get namespace of sandbox"));
         }
         match &self.pidfd {
             Some(fd) => NsId::of_pidfd(fd.as_fd(), kind),
@@ -212,7 +212,7 @@ impl Child {
     /// `ESRCH` "process N has exited" once it has ended; `EINVAL` for a bad signal.
     pub fn kill(&mut self, signal: i32) -> Result<()> {
         if self.status.is_some() {
-            return Err(self.exited());
+            return Err(self.exited("signal sandbox"));
         }
         let mut rc = match &self.pidfd {
             // SAFETY: pidfd_send_signal with an open pidfd, no siginfo.
@@ -237,7 +237,7 @@ impl Child {
         if rc < 0 {
             let errno = Errno::last();
             if errno == Errno::ESRCH {
-                return Err(self.exited());
+                return Err(self.exited("signal sandbox"));
             }
             return Err(Error::new(
                 format!("send signal {signal} to sandbox"),
@@ -247,9 +247,8 @@ impl Child {
         Ok(())
     }
 
-    fn exited(&self) -> Error {
-        Error::new("signal sandbox", Errno::ESRCH)
-            .with_hint(format!("process {} has exited", self.pid))
+    fn exited(&self, step: &'static str) -> Error {
+        Error::new(step, Errno::ESRCH).with_hint(format!("process {} has exited", self.pid))
     }
 
     fn wait_raw(&mut self, flags: libc::c_int) -> Result<Option<ExitStatus>> {

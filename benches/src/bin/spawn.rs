@@ -251,9 +251,18 @@ fn large_caller(opts: &Opts) {
     let vfork = sandbox(CloneMode::Vfork);
     let fork = sandbox(CloneMode::Fork);
     let mut benches = vec![
-        Bench { name: "Rust harness: fork + exec (static binary)", run: Box::new(|n| time_loop(n, plain_fork_exec)) },
-        Bench { name: "mntns API, vfork path", run: Box::new(|n| spawn_loop(&vfork, n)) },
-        Bench { name: "mntns API, clone3 (fork) path", run: Box::new(|n| spawn_loop(&fork, n)) },
+        Bench {
+            name: "Rust harness: fork + exec (static binary)",
+            run: Box::new(|n| time_loop(n, plain_fork_exec)),
+        },
+        Bench {
+            name: "mntns API, vfork path",
+            run: Box::new(|n| spawn_loop(&vfork, n)),
+        },
+        Bench {
+            name: "mntns API, clone3 (fork) path",
+            run: Box::new(|n| spawn_loop(&fork, n)),
+        },
     ];
     let m = interleave(opts, &mut benches);
     let names: Vec<&str> = benches.iter().map(|b| b.name).collect();
@@ -261,7 +270,12 @@ fn large_caller(opts: &Opts) {
         row(name, m[i], m[0], "fork+exec");
     }
     println!();
-    target("mntns vfork path / plain fork+exec, same large process", m[1] / m[0], 0.85, true);
+    target(
+        "mntns vfork path / plain fork+exec, same large process",
+        m[1] / m[0],
+        0.85,
+        true,
+    );
     println!();
     drop(ballast);
 }

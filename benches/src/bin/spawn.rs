@@ -41,6 +41,10 @@ fn main() {
     }
     let floor = build_floor();
     let mntns = mntns_binary();
+    println!(
+        "(mntns run: {}; scripts/build-cli makes the static build)",
+        mntns.display()
+    );
     println!("libmntns spawn benchmark — median per spawn, ratios from one interleaved run");
     println!(
         "({} rounds × {} spawns each{})\n",
@@ -512,10 +516,20 @@ fn build_floor() -> PathBuf {
     out
 }
 
-/// The `mntns` binary next to this one (built by the same `cargo build --release`).
+/// The `mntns` command: the static build of `scripts/build-cli` when there is one (what
+/// `scripts/demo` uses), else the one next to this binary.
 fn mntns_binary() -> PathBuf {
     let me = std::env::current_exe().unwrap();
-    let p = me.parent().unwrap().join("mntns");
+    let profile_dir = me.parent().unwrap();
+    let target = profile_dir.parent().unwrap();
+    let profile = profile_dir.file_name().unwrap();
+    let triple = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
+    let static_build = target.join(triple).join(profile).join("mntns");
+    let p = if static_build.exists() {
+        static_build
+    } else {
+        profile_dir.join("mntns")
+    };
     assert!(
         p.exists(),
         "{} missing: build mntns-cli with the same profile first",

@@ -143,6 +143,53 @@
 // `mntns_unmount`: `UMOUNT_NOFOLLOW`, do not follow a symlink at the path.
 #define MNTNS_UNMOUNT_NOFOLLOW (1 << 3)
 
+// `mntns_sandbox_set_base`: nothing but the sandbox's own mounts (an empty root, as
+// bubblewrap starts).
+#define MNTNS_BASE_BARE 1
+
+// `mntns_sandbox_set_base`: `/proc` (a new one with a PID namespace, the host's bound
+// otherwise), a minimal `/dev` and a tmpfs `/tmp`; for roots that bring their own content
+// (`mntns_sandbox_set_root_dir`, `mntns_sandbox_set_root_tar`).
+#define MNTNS_BASE_SYSTEM 2
+
+// `mntns_sandbox_set_base`: `MNTNS_BASE_SYSTEM` plus the host's `/usr` and `/etc`
+// read-only and its `/bin`, `/lib*`, `/sbin` links or read-only binds: a ready-to-use
+// sandbox without a root image (the default, what `mntns run` starts from).
+#define MNTNS_BASE_HOST 3
+
+// `mntns_sandbox_set_clone_mode`: the vfork path when the child can do everything alone,
+// the fork path otherwise (the default; right for everyone).
+#define MNTNS_CLONE_AUTO 1
+
+// `mntns_sandbox_set_clone_mode`: `clone(CLONE_VM|CLONE_VFORK)` on a separate stack, no
+// copy of the caller's page tables; refused (at planning) for sandboxes that need the
+// fork path (PID or time namespace, id maps, a root archive).
+#define MNTNS_CLONE_VFORK 2
+
+// `mntns_sandbox_set_clone_mode`: `clone3` with a copy-on-write child, as `fork` does.
+#define MNTNS_CLONE_FORK 3
+
+// `mntns_sandbox_set_stdio`: the stream is the caller's own (the default).
+#define MNTNS_STDIO_INHERIT -1
+
+// `mntns_sandbox_set_stdio`: the stream is the host's `/dev/null` (opened by the parent,
+// so the sandbox's root needs no `/dev`).
+#define MNTNS_STDIO_NULL -2
+
+// A running or finished sandbox, from `mntns_sandbox_spawn`; owned by the caller and
+// released with `mntns_child_free`, which kills (`SIGKILL`) and reaps a sandbox that was
+// not waited for, so none outlives its handle by accident.
+//
+// The sandbox's first process is created without an exit signal: the caller gets no
+// `SIGCHLD` for it, and neither `waitpid(-1, …)` elsewhere in the program nor ignoring
+// `SIGCHLD` can take its status away; wait for it with `mntns_child_wait`.
+//
+// Not thread-safe: one handle must not be used by two threads at once. Distinct handles
+// may be used from distinct threads. In a process forked after the spawn, the copy of the
+// handle must only be freed (that frees the memory and leaves the sandbox alone: only the
+// spawning process kills and reaps).
+typedef struct mntns_child mntns_child;
+
 // An opaque snapshot of one mount table, from `mntns_mounts_read` or
 // `mntns_mounts_of_namespace_fd`; owned by the caller and released with
 // `mntns_mounts_free`.
@@ -151,6 +198,15 @@ typedef struct mntns_mounts mntns_mounts;
 // An opaque snapshot of the namespaces the caller can see, from `mntns_namespaces_list`;
 // owned by the caller and released with `mntns_namespaces_free`.
 typedef struct mntns_namespaces mntns_namespaces;
+
+// A sandbox description, from `mntns_sandbox_new`: namespaces, a root, mounts inside it,
+// an identity and how the command runs — the options of `mntns run`. Owned by the caller
+// and released with `mntns_sandbox_free`; it may be spawned any number of times, and the
+// children it spawned live on after it is freed.
+//
+// Not thread-safe: one handle must not be used by two threads at once (`_spawn` and
+// `_explain` update the cached plan). Distinct handles may be used from distinct threads.
+typedef struct mntns_sandbox mntns_sandbox;
 
 // The identity of one namespace: what `readlink /proc/PID/ns/KIND` shows as
 // `KIND:[INO]`, plus the nsfs device.
@@ -759,6 +815,570 @@ int mntns_mounts_get(const struct mntns_mounts *table, size_t index, struct mntn
 // # Safety
 // `table` is NULL or a table not yet freed.
 void mntns_mounts_free(struct mntns_mounts *table);
+
+// Creates a sandbox description with the same ready-to-use defaults as `mntns run`: a new
+// mount namespace whose root is a fresh tmpfs (mode 0755) holding the host's `/usr` and
+// `/etc` read-only, the `/bin`, `/lib*`, `/sbin` links, `/proc`, a minimal `/dev` and a
+// tmpfs `/tmp` (`MNTNS_BASE_HOST`); rootless (a user namespace mapping the caller to root)
+// when the caller is not root; the caller's environment, stdio and working directory `/`;
+// dying with the thread that spawns it.
+//
+// On success writes to `*sb_out` a new handle owned by the caller: change it with the
+// `mntns_sandbox_set_*`/`_add_*` functions, run it with `mntns_sandbox_spawn`, release it
+// with `mntns_sandbox_free`. Returns 0, or `-EINVAL` for a NULL `sb_out`.
+//
+// # Safety
+// `sb_out` is NULL or valid for writing a pointer.
+int mntns_sandbox_new(struct mntns_sandbox **sb_out);
+
+// Releases `sb`. NULL is a no-op. Children spawned from it are not affected (they have
+// their own `mntns_child` handles). Freeing a handle twice is undefined behaviour, as
+// with `free(3)`.
+//
+// # Safety
+// `sb` is NULL or a handle from `mntns_sandbox_new` not yet freed.
+void mntns_sandbox_free(struct mntns_sandbox *sb);
+
+// Sets what the root holds before the sandbox's own mounts: `MNTNS_BASE_BARE`,
+// `MNTNS_BASE_SYSTEM` or `MNTNS_BASE_HOST` (the default). A mount added with `_add_*` on
+// a target the base also uses replaces the base's.
+//
+// Returns 0, or `-EINVAL` for a NULL `sb` or another value.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread.
+int mntns_sandbox_set_base(struct mntns_sandbox *sb, int base);
+
+// Makes the root a fresh tmpfs mounted with `*opts` (the default root, with every field
+// unset). An unset `mode` gives 0755 here, not tmpfs's 1777. The library copies `*opts`.
+//
+// Returns 0, or `-EINVAL` for NULL arguments and the values `mntns_mount_tmpfs` refuses
+// (size or inode count 0, unknown flag bits…).
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `opts` is NULL or points to a
+// `struct mntns_tmpfs_opts`.
+int mntns_sandbox_set_root_tmpfs(struct mntns_sandbox *sb, const struct mntns_tmpfs_opts *opts);
+
+// Makes the host directory `path` the root (bound onto itself, as bubblewrap does); mount
+// points the sandbox needs are created in it. A symlink to a directory is followed. Pair it
+// with `MNTNS_BASE_SYSTEM` (or `_BARE`): the host's `/usr` over the root's own is rarely
+// what is wanted. `path` is absolute bytes, not necessarily UTF-8; the library copies it.
+//
+// Returns 0, or `-EINVAL` for NULL arguments. A missing root (`-ENOENT`), a file
+// (`-ENOTDIR`), one the caller cannot search (`-EACCES`) or a relative path (`-EINVAL`)
+// is reported when the sandbox is planned.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `path` is NULL or a
+// NUL-terminated string.
+int mntns_sandbox_set_root_dir(struct mntns_sandbox *sb, const char *path);
+
+// Makes the root a fresh tmpfs (mounted with `*opts`; an unset `mode` gives 0755) into
+// which the tar archive `path` (plain or gzip, e.g. what `docker export` writes) is
+// unpacked by the parent while the sandbox waits. Entries stay inside the root; device
+// nodes are created where the caller may (as empty files when rootless). Pair it with
+// `MNTNS_BASE_SYSTEM`. The library copies both arguments.
+//
+// Returns 0, or `-EINVAL` for NULL arguments and bad `*opts` values. A missing archive
+// (`-ENOENT`) is reported when the sandbox is planned, a corrupt one when it is spawned.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `path` is NULL or a
+// NUL-terminated string; `opts` is NULL or points to a `struct mntns_tmpfs_opts`.
+int mntns_sandbox_set_root_tar(struct mntns_sandbox *sb,
+                               const char *path,
+                               const struct mntns_tmpfs_opts *opts);
+
+// Adds namespaces to the sandbox besides its mount namespace (which it always has):
+// `MNTNS_NS_USER`, `_PID`, `_UTS`, `_IPC`, `_NET`, `_CGROUP`, `_TIME`, or'ed. Namespaces
+// are only ever added; 0 adds none.
+//
+// Returns 0, or `-EINVAL` for a NULL `sb` or unknown bits (named in the message).
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread.
+int mntns_sandbox_add_namespaces(struct mntns_sandbox *sb, int flags);
+
+// Adds a tmpfs at `target` inside the root, mounted with `*opts` (`--tmpfs`). Mounts are
+// made in the order they are added; missing directories on the way are created inside the
+// root. The library copies both arguments.
+//
+// Returns 0, or `-EINVAL` for NULL arguments and the `*opts` values `mntns_mount_tmpfs`
+// refuses. A relative target, `..`, or a second mount on the same target is `-EINVAL`
+// when the sandbox is planned.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `target` is NULL or a
+// NUL-terminated string; `opts` is NULL or points to a `struct mntns_tmpfs_opts`.
+int mntns_sandbox_add_tmpfs(struct mntns_sandbox *sb,
+                            const char *target,
+                            const struct mntns_tmpfs_opts *opts);
+
+// Adds a tmpfs at `target` inside the root with options in the `mount -o` syntax
+// (`"size=1m,mode=755,nosuid"`; the keys of `mntns_mount_tmpfs_options`; `""` for the
+// kernel's defaults). The library copies both strings.
+//
+// Returns 0, or `-EINVAL` for NULL arguments and any option `mntns_mount_tmpfs_options`
+// refuses (quoted in the message); target errors as `mntns_sandbox_add_tmpfs`.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `target` and `options` are NULL
+// or NUL-terminated strings.
+int mntns_sandbox_add_tmpfs_options(struct mntns_sandbox *sb,
+                                    const char *target,
+                                    const char *options);
+
+// Adds a bind mount of the host's `source` at `target` inside the root (`--bind`; with
+// `MNTNS_BIND_RECURSIVE` the mounts below `source` come along, `--rbind`). `flags`:
+// `MNTNS_BIND_RECURSIVE`, `MNTNS_MOUNT_RDONLY` (read-only on every submount, `--ro-bind`)
+// and the other `MNTNS_MOUNT_*` flags, as for `mntns_bind`. `source` is opened once, by
+// the sandbox, before the root is assembled. The library copies both paths (bytes, not
+// necessarily UTF-8).
+//
+// Returns 0, or `-EINVAL` for NULL arguments and unknown bits. A missing source
+// (`-ENOENT`), a relative path or a second mount on `target` (`-EINVAL`) is reported when
+// the sandbox is planned.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `source` and `target` are NULL
+// or NUL-terminated strings.
+int mntns_sandbox_add_bind(struct mntns_sandbox *sb,
+                           const char *source,
+                           const char *target,
+                           uint64_t flags);
+
+// Adds a new proc filesystem at `target` inside the root (`--proc`). It needs a PID
+// namespace the sandbox's user namespace owns: add `MNTNS_NS_PID` (checked when the
+// sandbox is planned). The library copies `target`.
+//
+// Returns 0, or `-EINVAL` for NULL arguments.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `target` is NULL or a
+// NUL-terminated string.
+int mntns_sandbox_add_proc(struct mntns_sandbox *sb, const char *target);
+
+// Adds a minimal `/dev` at `target` inside the root (`--dev`): a small tmpfs with `null`,
+// `zero`, `full`, `random`, `urandom` and `tty` bound from the host, a `pts` instance of
+// its own with `ptmx`, `shm`, and the `fd`, `stdin`, `stdout`, `stderr` links. The library
+// copies `target`.
+//
+// Returns 0, or `-EINVAL` for NULL arguments.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `target` is NULL or a
+// NUL-terminated string.
+int mntns_sandbox_add_dev(struct mntns_sandbox *sb, const char *target);
+
+// Adds a directory at `target` inside the root, with its parents (`--dir`), with the
+// permission bits `mode` (at most 07777, checked when the sandbox is planned). The library
+// copies `target`.
+//
+// Returns 0, or `-EINVAL` for NULL arguments.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `target` is NULL or a
+// NUL-terminated string.
+int mntns_sandbox_add_dir(struct mntns_sandbox *sb, const char *target, uint32_t mode);
+
+// Adds a symlink at `target` inside the root whose text is `link` (`--symlink LINK
+// TARGET`, like `ln -s LINK TARGET`); the text is resolved inside the sandbox when used.
+// Both are bytes, not necessarily UTF-8; the library copies them.
+//
+// Returns 0, or `-EINVAL` for NULL arguments; an empty `link` is `-EINVAL` when the
+// sandbox is planned.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `link` and `target` are NULL or
+// NUL-terminated strings.
+int mntns_sandbox_add_symlink(struct mntns_sandbox *sb, const char *link, const char *target);
+
+// Adds a regular file at `target` inside the root holding the `len` bytes at `data`, with
+// the permission bits `mode` (at most 07777, checked when the sandbox is planned). The
+// library copies the bytes; `data` may be NULL when `len` is 0 (an empty file).
+//
+// Returns 0, or `-EINVAL` for a NULL `sb` or `target`, a NULL `data` with `len` > 0, or a
+// `len` above `PTRDIFF_MAX` (no buffer is that large).
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `target` is NULL or a
+// NUL-terminated string; `data` is NULL or valid for reading `len` bytes.
+int mntns_sandbox_add_file(struct mntns_sandbox *sb,
+                           const char *target,
+                           const void *data,
+                           size_t len,
+                           uint32_t mode);
+
+// Runs the command as `uid` and `gid` inside a new user namespace that maps the caller's
+// effective uid and gid to them (one id each, setgroups denied) — `unshare -Ur` with 0, 0.
+// Needs no privilege.
+//
+// Returns 0, or `-EINVAL` for a NULL `sb`.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread.
+int mntns_sandbox_set_rootless(struct mntns_sandbox *sb, uint32_t uid, uint32_t gid);
+
+// Runs the command with the caller's own identity and privileges, without a user
+// namespace. Creating the other namespaces then needs root (`-EPERM` when the sandbox is
+// planned otherwise), and it contradicts `MNTNS_NS_USER` (`-EINVAL` then).
+//
+// Returns 0, or `-EINVAL` for a NULL `sb`.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread.
+int mntns_sandbox_set_host_identity(struct mntns_sandbox *sb);
+
+// Returns to the default identity: rootless (as `mntns_sandbox_set_rootless(sb, 0, 0)`)
+// when the caller is not root or asked for `MNTNS_NS_USER`, the caller's own otherwise.
+//
+// Returns 0, or `-EINVAL` for a NULL `sb`.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread.
+int mntns_sandbox_set_auto_identity(struct mntns_sandbox *sb);
+
+// Gives the sandbox a new user namespace with explicit maps, written by the parent: the
+// texts hold one `inside outside count` line per range, as `/proc/PID/uid_map` does
+// (`"0 100000 65536"`; lines separated by `\n`, empty lines ignored). Maps wider than the
+// caller's own ids need `CAP_SETUID`/`CAP_SETGID` (root). The command then runs as `uid`
+// and `gid` inside; both maps must map 0 (the setup runs as root of the namespace) and
+// them. `allow_setgroups` is 1 to leave `setgroups(2)` allowed (only with privileged
+// maps), 0 to deny it. The library copies the texts.
+//
+// Returns 0, or `-EINVAL` for NULL arguments, a malformed line (its number and text are
+// in the message) or `allow_setgroups` other than 0 or 1. Overlapping, empty or too many
+// lines and unmapped `uid`/`gid` are `-EINVAL` when the sandbox is planned; maps the
+// kernel refuses are `-EPERM` at spawn.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `uid_map` and `gid_map` are NULL
+// or NUL-terminated strings.
+int mntns_sandbox_set_id_maps(struct mntns_sandbox *sb,
+                              const char *uid_map,
+                              const char *gid_map,
+                              int allow_setgroups,
+                              uint32_t uid,
+                              uint32_t gid);
+
+// Sets the hostname inside the sandbox (bytes, 1 to 64 of them, checked when planned);
+// this gives the sandbox a UTS namespace, so the host's is never changed. The library
+// copies `name`.
+//
+// Returns 0, or `-EINVAL` for NULL arguments.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `name` is NULL or a
+// NUL-terminated string.
+int mntns_sandbox_set_hostname(struct mntns_sandbox *sb, const char *name);
+
+// Sets the variable `key` to `value` in the command's environment, replacing an earlier
+// `_setenv` or `_unsetenv` of it. Both are bytes; the library copies them.
+//
+// The environment starts as the caller's, read when the sandbox is planned (the first
+// `_plan`, `_explain`, `_spawn` or `_enter` after a change), not at every spawn.
+//
+// Returns 0, or `-EINVAL` for NULL arguments; an empty key or one with `=` is `-EINVAL`
+// when the sandbox is planned.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `key` and `value` are NULL or
+// NUL-terminated strings.
+int mntns_sandbox_setenv(struct mntns_sandbox *sb, const char *key, const char *value);
+
+// Removes the variable `key` from the command's environment (replacing an earlier
+// `_setenv` of it). The library copies `key`.
+//
+// Returns 0, or `-EINVAL` for NULL arguments.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `key` is NULL or a
+// NUL-terminated string.
+int mntns_sandbox_unsetenv(struct mntns_sandbox *sb, const char *key);
+
+// Starts the command's environment empty instead of the caller's, and forgets the
+// variables set so far (`env -i`); later `_setenv` calls add to it. Without `PATH`, a
+// command without a `/` is looked up in `/usr/local/bin:/usr/bin:/bin`.
+//
+// Returns 0, or `-EINVAL` for a NULL `sb`.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread.
+int mntns_sandbox_clearenv(struct mntns_sandbox *sb);
+
+// Sets the command's working directory, an absolute path inside the sandbox (default `/`;
+// a relative one is `-EINVAL` when planned). The library copies `dir`.
+//
+// Returns 0, or `-EINVAL` for NULL arguments.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `dir` is NULL or a
+// NUL-terminated string.
+int mntns_sandbox_set_cwd(struct mntns_sandbox *sb, const char *dir);
+
+// Sets where the command's stdin, stdout and stderr come from: a descriptor of the caller
+// (the command gets a copy of it; the caller keeps it and must keep it open until the
+// spawns that use it return), `MNTNS_STDIO_INHERIT` (-1, the caller's own stream, the
+// default) or `MNTNS_STDIO_NULL` (the host's `/dev/null`).
+//
+// Returns 0, or `-EINVAL` for a NULL `sb`, `-EBADF` for another negative value. A
+// descriptor closed by the time of a spawn makes that spawn fail with `-EBADF`.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread.
+int mntns_sandbox_set_stdio(struct mntns_sandbox *sb, int in_fd, int out_fd, int err_fd);
+
+// Passes the caller's descriptor `fd` to the command as descriptor `target_fd` (3 or
+// more, each target once; checked when planned). Every other descriptor of the caller but
+// the stdio ones is closed in the sandbox. The caller keeps `fd` and must keep it open
+// until the spawns that use it return.
+//
+// Returns 0, or `-EINVAL` for a NULL `sb`, `-EBADF` for a negative `fd`.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread.
+int mntns_sandbox_pass_fd(struct mntns_sandbox *sb, int fd, int target_fd);
+
+// With `yes` 1, starts the command in a new session (`setsid`), detached from the
+// caller's controlling terminal; 0 (the default) keeps it.
+//
+// Returns 0, or `-EINVAL` for a NULL `sb` or `yes` other than 0 or 1.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread.
+int mntns_sandbox_set_new_session(struct mntns_sandbox *sb, int yes);
+
+// With `yes` 1, sets `PR_SET_NO_NEW_PRIVS` for the command: setuid binaries and file
+// capabilities grant nothing. 0 (the default) leaves it unset.
+//
+// Returns 0, or `-EINVAL` for a NULL `sb` or `yes` other than 0 or 1.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread.
+int mntns_sandbox_set_no_new_privs(struct mntns_sandbox *sb, int yes);
+
+// With `yes` 1 (the default), the sandbox is killed (`SIGKILL`) when the **thread** that
+// spawned it exits (`PR_SET_PDEATHSIG` is per thread): spawn from a thread that lives as
+// long as the sandbox should. 0 lets the sandbox outlive its parent.
+//
+// Returns 0, or `-EINVAL` for a NULL `sb` or `yes` other than 0 or 1.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread.
+int mntns_sandbox_set_die_with_parent(struct mntns_sandbox *sb, int yes);
+
+// Keeps the old root mounted at `path` inside the new root (`pivot_root . old-root`)
+// instead of detaching it; NULL returns to the default (detached). `"old-root"` and
+// `"/old-root"` mean the same. The library copies `path`.
+//
+// Returns 0, or `-EINVAL` for a NULL `sb`; a `path` with `..` or naming the root itself is
+// `-EINVAL` when planned.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `path` is NULL or a
+// NUL-terminated string.
+int mntns_sandbox_set_keep_old_root(struct mntns_sandbox *sb, const char *path);
+
+// Sets how `/` is made non-shared in the sandbox before anything is mounted:
+// `MNTNS_PROPAGATION_SLAVE` (the default, `--make-rslave`: host mounts still appear,
+// nothing goes back) or `MNTNS_PROPAGATION_PRIVATE` (`--make-rprivate`).
+//
+// Returns 0, or `-EINVAL` for a NULL `sb` or another value.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread.
+int mntns_sandbox_set_root_propagation(struct mntns_sandbox *sb, int propagation);
+
+// Sets how the sandbox's first process is created: `MNTNS_CLONE_AUTO` (the default),
+// `MNTNS_CLONE_VFORK` or `MNTNS_CLONE_FORK`; the others exist for benchmarks and tests.
+//
+// Returns 0, or `-EINVAL` for a NULL `sb` or another value; `MNTNS_CLONE_VFORK` for a
+// sandbox that needs the fork path is `-EINVAL` when planned.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread.
+int mntns_sandbox_set_clone_mode(struct mntns_sandbox *sb, int mode);
+
+// Sets the command `mntns_sandbox_spawn(sb, NULL, …)` runs and `_explain` shows: `argv`
+// is a NULL-terminated array (`argv[0]` without a `/` is looked up in the sandbox's
+// `PATH`, inside the new root). The library copies the strings (bytes, not necessarily
+// UTF-8). An empty array (`{NULL}`) forgets the command.
+//
+// Returns 0, or `-EINVAL` for NULL arguments.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `argv` is NULL or a
+// NULL-terminated array of NUL-terminated strings.
+int mntns_sandbox_set_command(struct mntns_sandbox *sb, const char *const *argv);
+
+// Validates the whole sandbox and compiles it now (the core's `Spec::plan`): paths,
+// sizes, id maps, conflicts, bind sources and the root are checked, and every string the
+// spawn needs is built, once. `_explain`, `_spawn` and `_enter` do this themselves when
+// the sandbox changed since the last time; calling it first reports mistakes early and
+// takes the cost out of the first spawn. Nothing is created and no process is started.
+//
+// Returns 0, or `-errno` with the argument named in `mntns_last_error()`: `-EINVAL` for
+// a NULL `sb`, relative or `..` targets, two mounts on one target, bad id maps, a hostname
+// over 64 bytes, `MNTNS_CLONE_VFORK` where it cannot work, bad descriptors to pass…;
+// `-ENOENT`/`-ENOTDIR`/`-EACCES` for a root or bind source that is missing or unusable;
+// `-EPERM` for `mntns_sandbox_set_host_identity` without root; `-ENAMETOOLONG`.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread.
+int mntns_sandbox_plan(struct mntns_sandbox *sb);
+
+// Writes what spawning the sandbox does, as numbered steps a person would type by hand
+// (`mntns run --explain`): the clone and its namespaces, `mount --make-rslave /`, each
+// mount, `pivot_root`, descriptors, exec. NUL-terminated, into `buf` of `len` bytes. The
+// sandbox is planned first when it changed (see `mntns_sandbox_plan`).
+//
+// Returns the length of the text without the NUL (> 0), like `snprintf` and
+// `mntns_nsid_format`; with `buf` NULL and `len` 0 it only returns that length (call it
+// so, allocate length + 1, call again). Nothing is written on failure: `-ERANGE` when
+// `len` is too small (the message says how many bytes are needed); `-EINVAL` for a NULL
+// `sb` or a NULL `buf` with `len` > 0; the errors of `mntns_sandbox_plan`.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `buf` is NULL or valid for
+// writing `len` bytes.
+int mntns_sandbox_explain(struct mntns_sandbox *sb, char *buf, size_t len);
+
+// Runs `argv` (a NULL-terminated array; `argv[0]` without a `/` is looked up in the
+// sandbox's `PATH` inside the new root) in a new sandbox; NULL runs the command set with
+// `mntns_sandbox_set_command`. The sandbox is planned first when it changed; otherwise
+// the cached plan is used, so spawning many times costs only the spawn.
+//
+// Safe to call from a multithreaded program (other threads may be allocating or holding
+// locks): between clone and exec the child touches only memory built beforehand and makes
+// only system calls. A rootless sandbox works too (its user namespace is created in the
+// single-threaded child).
+//
+// On success writes to `*child_out` a new handle owned by the caller: wait for it with
+// `mntns_child_wait`, release it with `mntns_child_free` (which kills and reaps a child
+// that was not waited for). Returns 0, or `-errno`: the errors of `mntns_sandbox_plan`;
+// `-EINVAL` for a NULL `sb` or `child_out`, no command; for a failed setup step the
+// errno of that step with the step, path and a hint in `mntns_last_error()` (`mount tmpfs
+// on /usr/x: EROFS …`), the child already reaped; `-ENOENT` with step `exec` for a
+// command not found in the sandbox; `-EPERM`, `-ENOSPC`, `-EUSERS` from clone with the
+// sysctl or limit that explains them.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread; `argv` is NULL or a
+// NULL-terminated array of NUL-terminated strings; `child_out` is NULL or valid for
+// writing a pointer.
+int mntns_sandbox_spawn(struct mntns_sandbox *sb,
+                        const char *const *argv,
+                        struct mntns_child **child_out);
+
+// Runs the sandbox's setup in the **calling process** instead of a child — new
+// namespaces, the mounts, the pivot into the new root — and returns; no command is run.
+// For single-threaded programs that want to continue inside, as after `unshare -m` and
+// `pivot_root`. Descriptors stay as they are.
+//
+// Returns 0, or `-errno`: the errors of `mntns_sandbox_plan`; `-EINVAL` for a NULL `sb`,
+// in a multithreaded process ("the calling process has N threads"), and for sandboxes
+// that need a parent while they are set up (`mntns_sandbox_set_id_maps`, a root archive);
+// the failed step's errno as for `mntns_sandbox_spawn`. A failure midway leaves the
+// process in the partly set-up namespaces.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread.
+int mntns_sandbox_enter(struct mntns_sandbox *sb);
+
+// The pid of the sandbox's first process as the caller sees it (with a PID namespace its
+// init, pid 1 inside).
+//
+// On success writes `*pid_out`. Returns 0, or `-EINVAL` for NULL arguments. The pid stays
+// the sandbox's until it is waited for; after that the kernel may reuse it (the pidfd
+// never names another process).
+//
+// # Safety
+// `child` is NULL or a live handle used by no other thread; `pid_out` is NULL or valid
+// for writing a `pid_t`.
+int mntns_child_pid(const struct mntns_child *child, pid_t *pid_out);
+
+// The pidfd of the sandbox's first process (`pidfd_open(2)`), for `poll(2)` (readable
+// once it has ended), `pidfd_send_signal(2)` or `mntns_enter_pidfd`.
+//
+// On success writes `*fd_out`: the descriptor, or -1 on kernels without pidfds (before
+// 5.3). It **belongs to the child handle**: do not close it; it is valid until
+// `mntns_child_free`. Returns 0, or `-EINVAL` for NULL arguments.
+//
+// # Safety
+// `child` is NULL or a live handle used by no other thread; `fd_out` is NULL or valid for
+// writing an `int`.
+int mntns_child_pidfd(const struct mntns_child *child, int *fd_out);
+
+// Waits for the sandbox to end and writes its raw wait status to `*status_out`, as
+// `waitpid(2)` would: `WIFEXITED(status)`/`WEXITSTATUS(status)` for a command that
+// exited, `WIFSIGNALED`/`WTERMSIG` for one killed by a signal. With a PID namespace it is
+// the command's own status, which the sandbox's init reports. Once collected, later calls
+// (and `_try_wait`, `_wait_timeout`) return the same status at once. Interrupted waits
+// are resumed.
+//
+// Returns 0, or `-errno`: `-EINVAL` for NULL arguments; an unexpected `waitid(2)` failure.
+//
+// # Safety
+// `child` is NULL or a live handle used by no other thread; `status_out` is NULL or valid
+// for writing an `int`.
+int mntns_child_wait(struct mntns_child *child, int *status_out);
+
+// Collects the sandbox's status if it has ended, without blocking.
+//
+// Returns 0 and writes the raw wait status to `*status_out` (as `mntns_child_wait`) when
+// it has ended; **`-EAGAIN`** when it is still running (`*status_out` untouched); `-EINVAL`
+// for NULL arguments; an unexpected `waitid(2)` failure.
+//
+// # Safety
+// `child` is NULL or a live handle used by no other thread; `status_out` is NULL or valid
+// for writing an `int`.
+int mntns_child_try_wait(struct mntns_child *child, int *status_out);
+
+// Waits at most `timeout_ms` milliseconds (0 polls once) for the sandbox to end.
+//
+// Returns 0 and writes the raw wait status to `*status_out` (as `mntns_child_wait`) when
+// it ended in time; **`-ETIMEDOUT`** when it is still running (`*status_out` untouched);
+// `-EINVAL` for NULL arguments or a negative `timeout_ms` (use `mntns_child_wait` to wait
+// without a limit); an unexpected failure.
+//
+// # Safety
+// `child` is NULL or a live handle used by no other thread; `status_out` is NULL or valid
+// for writing an `int`.
+int mntns_child_wait_timeout(struct mntns_child *child, int timeout_ms, int *status_out);
+
+// Sends signal `sig` to the sandbox's first process through its pidfd (with a PID
+// namespace its init, which forwards `SIGTERM`, `SIGINT`, `SIGHUP`, `SIGQUIT`, `SIGUSR1`
+// and `SIGUSR2` to the command; `SIGKILL` ends the whole sandbox). `sig` 0 only checks
+// that it is still running.
+//
+// Returns 0, or `-errno`: `-EINVAL` for a NULL `child` or a bad signal number; `-ESRCH`
+// "process N has exited" once the sandbox has been waited for or has ended; `-EPERM`.
+//
+// # Safety
+// `child` is NULL or a live handle used by no other thread.
+int mntns_child_kill(struct mntns_child *child, int sig);
+
+// The id of the sandbox's `kind` namespace (`MNTNS_KIND_*`), read through its pidfd so it
+// never names a recycled pid; compare it with `mntns_ns_id(0, kind, …)` to tell whether
+// the sandbox has a namespace of its own.
+//
+// On success writes `*id_out`. Returns 0, or `-errno`: `-EINVAL` for NULL arguments or an
+// unknown `kind`; `-ESRCH` "process N has exited" once the sandbox has ended.
+//
+// # Safety
+// `child` is NULL or a live handle used by no other thread; `id_out` is NULL or valid for
+// writing a `struct mntns_nsid`.
+int mntns_child_ns_id(const struct mntns_child *child, int kind, struct mntns_nsid *id_out);
+
+// Releases `child`. A sandbox that was not waited for is killed (`SIGKILL`, the whole
+// sandbox with a PID namespace) and reaped first, so no process is left behind; call
+// `mntns_child_wait` before to let it finish. NULL is a no-op. Freeing a handle twice is
+// undefined behaviour, as with `free(3)`.
+//
+// # Safety
+// `child` is NULL or a handle from `mntns_sandbox_spawn` not yet freed.
+void mntns_child_free(struct mntns_child *child);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -15,7 +15,7 @@
 //! - [`mntns_last_error`] returns this thread's message for its last failure: the step, the
 //!   path, the errno name and description, and a hint.
 //! - Paths are `const char *` bytes, not required to be UTF-8.
-//! - Handles (`mntns_namespaces`, `mntns_mounts`) are opaque, owned by the caller, released
+//! - Handles (`mntns_namespaces`, `mntns_mounts`, `mntns_sandbox`, `mntns_child`) are opaque, owned by the caller, released
 //!   with their `_free` function, for which NULL is a no-op.
 //!
 //! # Safety
@@ -39,12 +39,18 @@ mod namespaces;
 mod mount;
 // Mount tables: mntns_mounts.
 mod mounts;
+// Sandboxes: mntns_sandbox (a Spec and its cached Plan).
+mod sandbox;
+// Spawned sandboxes: mntns_child.
+mod child;
 
+pub use child::*;
 pub use error::mntns_last_error;
 pub use mount::*;
 pub use mounts::*;
 pub use namespaces::*;
 pub use ns::*;
+pub use sandbox::*;
 
 use std::ffi::{CStr, c_char};
 

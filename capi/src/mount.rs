@@ -129,7 +129,7 @@ impl mntns_tmpfs_opts {
     }
 
     /// The core's options, every value checked.
-    fn to_options(self, call: Call) -> mntns::Result<TmpfsOptions> {
+    pub(crate) fn to_options(self, call: Call) -> mntns::Result<TmpfsOptions> {
         let mut opts = TmpfsOptions::new();
         match self.size_bytes {
             MNTNS_UNSET64 => {}

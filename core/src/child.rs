@@ -131,7 +131,7 @@ impl Child {
     /// `ESRCH` "process N has exited" once the sandbox is gone.
     pub fn ns_id(&self, kind: NsKind) -> Result<NsId> {
         if self.status.is_some() {
-            return Err(self.exited());
+            return Err(self.exited("get namespace of sandbox"));
         }
         match &self.pidfd {
             Some(fd) => NsId::of_pidfd(fd.as_fd(), kind),
@@ -212,9 +212,9 @@ impl Child {
     /// `ESRCH` "process N has exited" once it has ended; `EINVAL` for a bad signal.
     pub fn kill(&mut self, signal: i32) -> Result<()> {
         if self.status.is_some() {
-            return Err(self.exited());
+            return Err(self.exited("signal sandbox"));
         }
-        let rc = match &self.pidfd {
+        let mut rc = match &self.pidfd {
             // SAFETY: pidfd_send_signal with an open pidfd, no siginfo.
             Some(fd) => unsafe {
                 libc::syscall(
@@ -225,13 +225,19 @@ impl Child {
                     0u32,
                 ) as libc::c_int
             },
-            // SAFETY: plain kill of our child (not reaped yet, so the pid is ours).
-            None => unsafe { libc::kill(self.pid.as_raw(), signal) },
+            None => -1,
         };
+        // Without a pidfd, or where pidfd_send_signal is missing or filtered (ENOSYS from a
+        // seccomp profile, valgrind): kill(2). The child is not reaped yet, so the pid is
+        // still ours and cannot name another process.
+        if self.pidfd.is_none() || (rc < 0 && Errno::last() == Errno::ENOSYS) {
+            // SAFETY: plain kill of our unreaped child.
+            rc = unsafe { libc::kill(self.pid.as_raw(), signal) };
+        }
         if rc < 0 {
             let errno = Errno::last();
             if errno == Errno::ESRCH {
-                return Err(self.exited());
+                return Err(self.exited("signal sandbox"));
             }
             return Err(Error::new(
                 format!("send signal {signal} to sandbox"),
@@ -241,9 +247,8 @@ impl Child {
         Ok(())
     }
 
-    fn exited(&self) -> Error {
-        Error::new("signal sandbox", Errno::ESRCH)
-            .with_hint(format!("process {} has exited", self.pid))
+    fn exited(&self, step: &'static str) -> Error {
+        Error::new(step, Errno::ESRCH).with_hint(format!("process {} has exited", self.pid))
     }
 
     fn wait_raw(&mut self, flags: libc::c_int) -> Result<Option<ExitStatus>> {

@@ -39,6 +39,9 @@ type Res<T> = Result<T, Failure>;
 /// the parent reads it after `clone` returns).
 #[derive(Debug, Default)]
 pub(crate) struct SharedRecord {
+    /// Set by the child first thing: proves the memory really is shared (an emulator such
+    /// as valgrind runs `CLONE_VM|CLONE_VFORK` as a plain fork).
+    pub(crate) started: AtomicU8,
     pub(crate) failed: AtomicU8,
     pub(crate) step: AtomicU32,
     pub(crate) errno: AtomicI32,
@@ -854,6 +857,10 @@ pub(crate) fn run_steps(a: &ChildArgs<'_>) -> Res<()> {
 
 /// The child's whole life: steps, then the late steps, then exec. Never returns.
 pub(crate) fn child_main(a: &ChildArgs<'_>) -> ! {
+    if !a.shared.is_null() {
+        // SAFETY: in vfork mode the parent's record outlives the child.
+        unsafe { &*a.shared }.started.store(1, Ordering::Release);
+    }
     let n = a.plan.steps.len() as u32;
     let late = |l: Late| n + l as u32;
     if a.plan.die_with_parent {

@@ -30,6 +30,9 @@ use crate::plan::{Mode, Plan};
 use crate::spec::Stdio;
 use crate::sys::clone::{CLONE_CLEAR_SIGHAND, CloneArgs, clone3_on_stack};
 
+/// Set once a vfork-mode child turned out not to share memory with us (valgrind, say).
+static VFORK_NOT_SHARED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Stack size of the vfork-mode child (it runs only the no-allocation setup code).
 const STACK_SIZE: usize = 256 * 1024;
 
@@ -453,8 +456,9 @@ fn spawn(
     let mut prepared = prepare(plan, argv, stdio, pass)?;
     let argv0 = OsStr::from_bytes(argv.first().map_or(&b""[..], |a| a.as_bytes())).to_owned();
     let monitor = plan.namespaces.contains(Namespaces::PID) || sigchld_ignored();
+    let vfork_works = !VFORK_NOT_SHARED.load(Ordering::Relaxed);
     match plan.mode {
-        Mode::Vfork if !monitor => spawn_vfork(plan, &mut prepared, pass, &argv0),
+        Mode::Vfork if !monitor && vfork_works => spawn_vfork(plan, &mut prepared, pass, &argv0),
         _ => spawn_fork(plan, &mut prepared, pass, &argv0, monitor),
     }
 }
@@ -517,6 +521,13 @@ fn spawn_vfork(
     // SAFETY: CLONE_PIDFD stored a new descriptor we own.
     let pidfd = (pidfd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(pidfd) });
     let child = Child::new(pid, pidfd, None);
+    if shared.started.load(Ordering::Acquire) == 0 {
+        // The child did not share our memory (an emulator ran the vfork as a fork): its
+        // failure record, if any, is lost, and its exit status (125, 126, 127) is all that
+        // tells. Later spawns take the fork path, which reports through a pipe.
+        VFORK_NOT_SHARED.store(true, Ordering::Relaxed);
+        return Ok(child);
+    }
     if shared.failed.load(Ordering::Acquire) != 0 {
         let f = Failure {
             step: shared.step.load(Ordering::Relaxed),

@@ -371,6 +371,26 @@ fn pid_namespace_forwards_signals(_ctx: &Ctx) {
     assert!(e.to_string().contains("has exited"), "{e}");
 }
 
+/// Where pidfd_send_signal is missing or filtered (seccomp profiles, valgrind), signals and
+/// dropping a running child still work (through kill(2)) instead of failing, or hanging in
+/// the drop's wait.
+fn kill_without_pidfd_send_signal(_ctx: &Ctx) {
+    mntns_testkit::deny_syscalls(&[libc::SYS_pidfd_send_signal], libc::ENOSYS);
+    let plan = Spec::host().plan().unwrap();
+    let mut child = plan.spawn_argv(["/bin/sleep", "10"]).unwrap();
+    assert!(child.pidfd().is_some());
+    child.kill(libc::SIGTERM).unwrap();
+    assert_eq!(child.wait().unwrap().signal(), Some(libc::SIGTERM));
+    let child = plan.spawn_argv(["/bin/sleep", "10"]).unwrap();
+    let pid = child.pid().as_raw();
+    let started = Instant::now();
+    drop(child);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // SAFETY: kill with signal 0 only checks whether the (reaped) pid exists.
+    assert_eq!(unsafe { libc::kill(pid, 0) }, -1);
+    assert_eq!(Errno::last(), Errno::ESRCH);
+}
+
 fn child_handle(_ctx: &Ctx) {
     let plan = Spec::host().plan().unwrap();
     let mut child = plan.spawn_argv(["/bin/sleep", "10"]).unwrap();
@@ -1007,6 +1027,7 @@ fn main() {
         case!(pid_namespace_init, BOTH),
         case!(pid_namespace_forwards_signals, BOTH),
         case!(child_handle, BOTH),
+        case!(kill_without_pidfd_send_signal, BOTH),
         case!(caller_ignoring_sigchld_gets_status, BOTH),
         case!(enter_runs_in_the_caller, BOTH),
         case!(symlinked_targets_stay_inside, BOTH),

@@ -41,6 +41,10 @@ fn main() {
     }
     let floor = build_floor();
     let mntns = mntns_binary();
+    println!(
+        "(mntns run: {}; scripts/build-cli makes the static build)",
+        mntns.display()
+    );
     println!("libmntns spawn benchmark — median per spawn, ratios from one interleaved run");
     println!(
         "({} rounds × {} spawns each{})\n",
@@ -53,6 +57,7 @@ fn main() {
         }
     );
     in_process(&opts, &floor);
+    large_caller(&opts);
     whole_process(&opts, &floor, &mntns);
     scaling(&opts, &floor);
 }
@@ -230,6 +235,53 @@ fn in_process(opts: &Opts, floor: &Path) {
         true,
     );
     println!();
+}
+
+// -------------------------------------------------------------------------------------
+// A large caller: what the vfork path is for
+
+fn large_caller(opts: &Opts) {
+    let gib = if opts.smoke { 64 << 20 } else { 1 << 30 };
+    println!(
+        "The same, from a caller holding {} MiB of touched memory (fork copies its page tables;",
+        gib >> 20
+    );
+    println!("the vfork path does not):");
+    let mut ballast = vec![0u8; gib];
+    for i in (0..ballast.len()).step_by(4096) {
+        ballast[i] = 1;
+    }
+    std::hint::black_box(&ballast);
+    let vfork = sandbox(CloneMode::Vfork);
+    let fork = sandbox(CloneMode::Fork);
+    let mut benches = vec![
+        Bench {
+            name: "Rust harness: fork + exec (static binary)",
+            run: Box::new(|n| time_loop(n, plain_fork_exec)),
+        },
+        Bench {
+            name: "mntns API, vfork path",
+            run: Box::new(|n| spawn_loop(&vfork, n)),
+        },
+        Bench {
+            name: "mntns API, clone3 (fork) path",
+            run: Box::new(|n| spawn_loop(&fork, n)),
+        },
+    ];
+    let m = interleave(opts, &mut benches);
+    let names: Vec<&str> = benches.iter().map(|b| b.name).collect();
+    for (i, name) in names.iter().enumerate() {
+        row(name, m[i], m[0], "fork+exec");
+    }
+    println!();
+    target(
+        "mntns vfork path / plain fork+exec, same large process",
+        m[1] / m[0],
+        0.85,
+        true,
+    );
+    println!();
+    drop(ballast);
 }
 
 // -------------------------------------------------------------------------------------
@@ -464,10 +516,20 @@ fn build_floor() -> PathBuf {
     out
 }
 
-/// The `mntns` binary next to this one (built by the same `cargo build --release`).
+/// The `mntns` command: the static build of `scripts/build-cli` when there is one (what
+/// `scripts/demo` uses), else the one next to this binary.
 fn mntns_binary() -> PathBuf {
     let me = std::env::current_exe().unwrap();
-    let p = me.parent().unwrap().join("mntns");
+    let profile_dir = me.parent().unwrap();
+    let target = profile_dir.parent().unwrap();
+    let profile = profile_dir.file_name().unwrap();
+    let triple = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
+    let static_build = target.join(triple).join(profile).join("mntns");
+    let p = if static_build.exists() {
+        static_build
+    } else {
+        profile_dir.join("mntns")
+    };
     assert!(
         p.exists(),
         "{} missing: build mntns-cli with the same profile first",

@@ -9,7 +9,8 @@
 //! word is worse than an error). Device nodes are created with `mknod` where the caller may
 //! (root outside any user namespace); rootless, they become empty files (a sandbox's /dev
 //! comes from [`crate::MountEntry::Dev`] anyway). FIFOs, symlinks, hard links, modes
-//! (setuid included, for root), owners (for root) and modification times are restored. A
+//! (setuid included, for root), owners (for root, when the user namespace can represent
+//! them) and modification times are restored. A
 //! failed unpack leaves nothing behind: the tmpfs belongs to the child, which is killed.
 
 use std::ffi::{CStr, CString, OsStr};
@@ -274,7 +275,10 @@ impl Unpacker<'_> {
                         libc::AT_SYMLINK_NOFOLLOW,
                     )
                 };
-                if rc < 0 {
+                // EINVAL: an owner this user namespace cannot represent (an archive made in
+                // another namespace); the entry keeps the unpacker's, as GNU tar does after a
+                // warning.
+                if rc < 0 && Errno::last() != Errno::EINVAL {
                     return Err(self.err("chown", shown, Errno::last()));
                 }
             }

@@ -734,7 +734,8 @@ fn tar_root(ctx: &Ctx) {
         let out = sh(
             &plan,
             "cat /etc/motd; ls -l /etc/motd /data/fifo /dev/nul /data/hard | cut -c1-10; \
-             readlink /data/escape; cat /data/escape/etc/motd; stat -c %a /data/setuid",
+             readlink /data/escape; cat /data/escape/etc/motd; stat -c %u /data/owned; \
+             stat -c %a /data/setuid",
         );
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines[0], "hello from the archive", "{out}");
@@ -751,6 +752,12 @@ fn tar_root(ctx: &Ctx) {
         );
         // The setuid bit survives the unpack (modes are applied after ownership).
         assert_eq!(lines.last().copied(), Some("4755"), "{out}");
+        let owner = if ctx.mode == mntns_testkit::Mode::Root {
+            "4242"
+        } else {
+            "0"
+        };
+        assert_eq!(lines[lines.len() - 2], owner, "{out}");
     }
 }
 
@@ -799,6 +806,14 @@ fn make_tar(path: &Path, gzip: bool) {
     h.set_mode(0o4755);
     h.set_size(2);
     b.append_data(&mut h, "data/setuid", &b"x\n"[..]).unwrap();
+    // An owner that a rootless unpack cannot represent: kept where it can be, else the
+    // entry keeps the unpacker's.
+    let mut h = tar::Header::new_gnu();
+    h.set_mode(0o644);
+    h.set_uid(4242);
+    h.set_gid(4242);
+    h.set_size(2);
+    b.append_data(&mut h, "data/owned", &b"x\n"[..]).unwrap();
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(tar::EntryType::Fifo);
     h.set_mode(0o644);

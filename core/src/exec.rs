@@ -363,6 +363,18 @@ fn mount_on(
     data: &CStr,
 ) -> Res<()> {
     let path = FdPath::new(target.fd);
+    mount_at(step, source, path.as_cstr(), fstype, flags, data)
+}
+
+/// `mount(2)` of a new filesystem at a path; an empty `data` is passed as NULL.
+fn mount_at(
+    step: u32,
+    source: &CStr,
+    target: &CStr,
+    fstype: &CStr,
+    flags: libc::c_ulong,
+    data: &CStr,
+) -> Res<()> {
     let data_ptr = if data.is_empty() {
         std::ptr::null()
     } else {
@@ -372,7 +384,7 @@ fn mount_on(
     let rc = unsafe {
         libc::mount(
             source.as_ptr(),
-            path.as_cstr().as_ptr(),
+            target.as_ptr(),
             fstype.as_ptr(),
             flags,
             data_ptr,
@@ -499,21 +511,11 @@ fn remount_one(step: u32, path: &CStr, set: MountFlags) -> Res<()> {
     // SAFETY: statvfs succeeded.
     #[allow(clippy::unnecessary_cast)] // c_ulong is 32 bits on 32-bit targets
     let current = unsafe { st.assume_init() }.f_flag as u64;
-    let mut ms = libc::MS_REMOUNT | libc::MS_BIND;
-    for (st_bit, ms_bit) in [
-        (libc::ST_RDONLY, libc::MS_RDONLY),
-        (libc::ST_NOSUID, libc::MS_NOSUID),
-        (libc::ST_NODEV, libc::MS_NODEV),
-        (libc::ST_NOEXEC, libc::MS_NOEXEC),
-        (libc::ST_NOATIME, libc::MS_NOATIME),
-        (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
-        (libc::ST_RELATIME, libc::MS_RELATIME),
-    ] {
-        if current & st_bit != 0 {
-            ms |= ms_bit;
-        }
-    }
-    ms |= set.bits() as libc::c_ulong;
+    // The flags the mount has now, locked ones included (MountFlags bits are MS_* values).
+    let ms = libc::MS_REMOUNT
+        | libc::MS_BIND
+        | MountFlags::from_statfs(current).bits() as libc::c_ulong
+        | set.bits() as libc::c_ulong;
     // SAFETY: a remount of an existing mount point; no data.
     let rc = unsafe {
         libc::mount(
@@ -617,22 +619,7 @@ fn run_op(i: u32, op: &Op, a: &ChildArgs<'_>, slots: &mut [RawFd]) -> Res<()> {
             data,
             flags,
         } => {
-            let data_ptr = if data.is_empty() {
-                std::ptr::null()
-            } else {
-                data.as_ptr().cast()
-            };
-            // SAFETY: NUL-terminated strings.
-            let rc = unsafe {
-                libc::mount(
-                    c"tmpfs".as_ptr(),
-                    staging.as_ptr(),
-                    c"tmpfs".as_ptr(),
-                    *flags,
-                    data_ptr,
-                )
-            };
-            check(i, rc)?;
+            mount_at(i, c"tmpfs", staging, c"tmpfs", *flags, data)?;
             open_root(i, staging, slots)?;
         }
         Op::BindRootDir { dir } => {

@@ -461,7 +461,7 @@ impl MountFlags {
     }
 
     /// The flags `statfs(2)` reports for a mount (`ST_*` bits in `f_flags`).
-    fn from_statfs(st: u64) -> MountFlags {
+    pub(crate) fn from_statfs(st: u64) -> MountFlags {
         let table = [
             (libc::ST_RDONLY, MountFlags::RDONLY),
             (libc::ST_NOSUID, MountFlags::NOSUID),

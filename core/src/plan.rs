@@ -139,6 +139,22 @@ pub(crate) enum Op {
     Chdir { dir: CString },
 }
 
+impl Op {
+    /// The target inside the new root this step creates or mounts on, if it has one.
+    fn target(&self) -> Option<&Target> {
+        match self {
+            Op::Tmpfs { target, .. }
+            | Op::Bind { target, .. }
+            | Op::Proc { target }
+            | Op::Devpts { target, .. }
+            | Op::Dir { target, .. }
+            | Op::Symlink { target, .. }
+            | Op::File { target, .. } => Some(target),
+            _ => None,
+        }
+    }
+}
+
 /// A step: what to do, and how to say it.
 #[derive(Clone, Debug)]
 pub(crate) struct Step {
@@ -347,32 +363,14 @@ fn step_hint(op: &Op, errno: Errno, rootless: bool) -> Option<String> {
             "pivot_root refused the assembled root (shared propagation or not a mount point)"
                 .to_owned(),
         ),
-        Op::Dir { .. }
-        | Op::Symlink { .. }
-        | Op::File { .. }
-        | Op::Tmpfs { .. }
-        | Op::Bind { .. }
-        | Op::Proc { .. }
-        | Op::Devpts { .. }
-            if errno == Errno::ELOOP || errno == Errno::EXDEV =>
-        {
+        op if op.target().is_some() && (errno == Errno::ELOOP || errno == Errno::EXDEV) => {
             Some("the target resolves through a symlink the sandbox refuses".to_owned())
         }
-        Op::Dir { .. }
-        | Op::Symlink { .. }
-        | Op::File { .. }
-        | Op::Tmpfs { .. }
-        | Op::Bind { .. }
-        | Op::Proc { .. }
-        | Op::Devpts { .. }
-            if errno == Errno::EROFS =>
-        {
-            Some(
-                "the directory that should hold the target is read-only (e.g. inside a \
-                 read-only bind): mount a tmpfs there first or pick another target"
-                    .to_owned(),
-            )
-        }
+        op if op.target().is_some() && errno == Errno::EROFS => Some(
+            "the directory that should hold the target is read-only (e.g. inside a read-only \
+             bind): mount a tmpfs there first or pick another target"
+                .to_owned(),
+        ),
         _ if errno == Errno::EPERM => hints::mount_eperm(errno),
         _ => None,
     }

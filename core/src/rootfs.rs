@@ -147,23 +147,7 @@ impl Unpacker<'_> {
             }
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
                 self.replace(p, &name, &shown)?;
-                // SAFETY: creating a new file (O_EXCL, O_NOFOLLOW) in a directory inside the root.
-                let fd = unsafe {
-                    libc::openat(
-                        p,
-                        name.as_ptr(),
-                        libc::O_WRONLY
-                            | libc::O_CREAT
-                            | libc::O_EXCL
-                            | libc::O_NOFOLLOW
-                            | libc::O_CLOEXEC,
-                        0o600 as libc::c_uint,
-                    )
-                };
-                if fd < 0 {
-                    return Err(self.err("create file", &shown, Errno::last()));
-                }
-                let mut file = File::from(owned(fd));
+                let mut file = File::from(self.create(p, &name, &shown, "create file")?);
                 std::io::copy(entry, &mut file)
                     .map_err(|e| self.err("write file", &shown, Errno::from(&e)))?;
             }
@@ -222,23 +206,7 @@ impl Unpacker<'_> {
                     }
                     // Rootless: device nodes cannot be created; leave an empty file so the
                     // path exists (bind a host device over it if it is needed).
-                    // SAFETY: as for regular files.
-                    let fd = unsafe {
-                        libc::openat(
-                            p,
-                            name.as_ptr(),
-                            libc::O_WRONLY
-                                | libc::O_CREAT
-                                | libc::O_EXCL
-                                | libc::O_NOFOLLOW
-                                | libc::O_CLOEXEC,
-                            0o600 as libc::c_uint,
-                        )
-                    };
-                    if fd < 0 {
-                        return Err(self.err("create placeholder", &shown, Errno::last()));
-                    }
-                    drop(owned(fd));
+                    drop(self.create(p, &name, &shown, "create placeholder")?);
                 }
             }
             // PAX and GNU long-name headers are consumed by the tar crate itself.
@@ -300,6 +268,24 @@ impl Unpacker<'_> {
             unsafe { libc::utimensat(p, name.as_ptr(), times.as_ptr(), libc::AT_SYMLINK_NOFOLLOW) };
         }
         Ok(())
+    }
+
+    /// Creates a new, empty regular file `name` in the directory `p` (never through a
+    /// symlink, never over an existing file).
+    fn create(&self, p: RawFd, name: &CStr, shown: &Path, step: &str) -> Result<OwnedFd> {
+        // SAFETY: creating a new file (O_EXCL, O_NOFOLLOW) in a directory inside the root.
+        let fd = unsafe {
+            libc::openat(
+                p,
+                name.as_ptr(),
+                libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+                0o600 as libc::c_uint,
+            )
+        };
+        if fd < 0 {
+            return Err(self.err(step, shown, Errno::last()));
+        }
+        Ok(owned(fd))
     }
 
     /// Removes an existing non-directory at `name` (a later entry replaces an earlier one,

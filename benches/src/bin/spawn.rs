@@ -134,11 +134,34 @@ fn plain_fork_exec() {
     assert_eq!(status, 0);
 }
 
-fn row(name: &str, us: f64, base: f64, base_name: &str) {
-    println!(
-        "  {name:<44} {us:>9.1} µs   {:>5.2}× {base_name}",
-        us / base
-    );
+/// One line per bench: the median and its ratio to the first bench's.
+fn print_rows(benches: &[Bench<'_>], medians: &[f64], base_name: &str) {
+    for (b, us) in benches.iter().zip(medians) {
+        println!(
+            "  {:<44} {us:>9.1} µs   {:>5.2}× {base_name}",
+            b.name,
+            us / medians[0]
+        );
+    }
+}
+
+/// The Rust side, in the harness's own process: plain fork + exec, then the API's two
+/// clone paths.
+fn rust_benches<'a>(vfork: &'a mntns::Plan, fork: &'a mntns::Plan) -> Vec<Bench<'a>> {
+    vec![
+        Bench {
+            name: "Rust harness: fork + exec (static binary)",
+            run: Box::new(|n| time_loop(n, plain_fork_exec)),
+        },
+        Bench {
+            name: "mntns API, vfork path",
+            run: Box::new(move |n| spawn_loop(vfork, n)),
+        },
+        Bench {
+            name: "mntns API, clone3 (fork) path",
+            run: Box::new(move |n| spawn_loop(fork, n)),
+        },
+    ]
 }
 
 fn target(what: &str, ratio: f64, limit: f64, below: bool) {
@@ -191,24 +214,10 @@ fn in_process(opts: &Opts, floor: &Path) {
             name: "C: sandbox by hand (CLONE_VM|CLONE_VFORK)",
             run: Box::new(|n| floor_loop(floor, "vfork-sandbox", n)),
         },
-        Bench {
-            name: "Rust harness: fork + exec (static binary)",
-            run: Box::new(|n| time_loop(n, plain_fork_exec)),
-        },
-        Bench {
-            name: "mntns API, vfork path",
-            run: Box::new(|n| spawn_loop(&vfork, n)),
-        },
-        Bench {
-            name: "mntns API, clone3 (fork) path",
-            run: Box::new(|n| spawn_loop(&fork, n)),
-        },
     ];
+    benches.extend(rust_benches(&vfork, &fork));
     let m = interleave(opts, &mut benches);
-    let names: Vec<&str> = benches.iter().map(|b| b.name).collect();
-    for (i, name) in names.iter().enumerate() {
-        row(name, m[i], m[0], "C fork+exec");
-    }
+    print_rows(&benches, &m, "C fork+exec");
     println!();
     target(
         "mntns API (vfork) / C sandbox by hand (fork)",
@@ -254,25 +263,9 @@ fn large_caller(opts: &Opts) {
     std::hint::black_box(&ballast);
     let vfork = sandbox(CloneMode::Vfork);
     let fork = sandbox(CloneMode::Fork);
-    let mut benches = vec![
-        Bench {
-            name: "Rust harness: fork + exec (static binary)",
-            run: Box::new(|n| time_loop(n, plain_fork_exec)),
-        },
-        Bench {
-            name: "mntns API, vfork path",
-            run: Box::new(|n| spawn_loop(&vfork, n)),
-        },
-        Bench {
-            name: "mntns API, clone3 (fork) path",
-            run: Box::new(|n| spawn_loop(&fork, n)),
-        },
-    ];
+    let mut benches = rust_benches(&vfork, &fork);
     let m = interleave(opts, &mut benches);
-    let names: Vec<&str> = benches.iter().map(|b| b.name).collect();
-    for (i, name) in names.iter().enumerate() {
-        row(name, m[i], m[0], "fork+exec");
-    }
+    print_rows(&benches, &m, "fork+exec");
     println!();
     target(
         "mntns vfork path / plain fork+exec, same large process",
@@ -353,9 +346,7 @@ fn whole_process(opts: &Opts, floor: &Path, mntns: &Path) {
         });
     }
     let m = interleave(opts, &mut benches);
-    for (i, b) in benches.iter().enumerate() {
-        row(b.name, m[i], m[0], "one-shot C");
-    }
+    print_rows(&benches, &m, "one-shot C");
     println!();
     target(
         "mntns run --bare / one-shot C program",

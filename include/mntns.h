@@ -1158,6 +1158,16 @@ int mntns_sandbox_set_new_session(struct mntns_sandbox *sb, int yes);
 // `sb` is NULL or a live handle used by no other thread.
 int mntns_sandbox_set_no_new_privs(struct mntns_sandbox *sb, int yes);
 
+// With `yes` 1, `mntns_sandbox_spawn` returns once the sandbox is set up, before its
+// command runs: its namespaces can be read or joined meanwhile, however quickly the command
+// would exit; `mntns_child_resume` runs the command. 0 (the default) runs it at once.
+//
+// Returns 0, or `-EINVAL` for a NULL `sb` or `yes` other than 0 or 1.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread.
+int mntns_sandbox_set_start_paused(struct mntns_sandbox *sb, int yes);
+
 // With `yes` 1 (the default), the sandbox is killed (`SIGKILL`) when the **thread** that
 // spawned it exits (`PR_SET_PDEATHSIG` is per thread): spawn from a thread that lives as
 // long as the sandbox should. 0 lets the sandbox outlive its parent.
@@ -1358,6 +1368,17 @@ int mntns_child_wait_timeout(struct mntns_child *child, int timeout_ms, int *sta
 // # Safety
 // `child` is NULL or a live handle used by no other thread.
 int mntns_child_kill(struct mntns_child *child, int sig);
+
+// Runs the command of a sandbox spawned with `mntns_sandbox_set_start_paused(sb, 1)`, and
+// returns once it has started. Does nothing (returns 0) for a sandbox that is not paused.
+//
+// Returns 0, or `-errno`: `-EINVAL` for a NULL `child`; the command could not be started
+// (`-ENOENT` with step "exec" in `mntns_last_error()`, `-EACCES`…), in which case the
+// sandbox has been reaped.
+//
+// # Safety
+// `child` is NULL or a live handle used by no other thread.
+int mntns_child_resume(struct mntns_child *child);
 
 // The id of the sandbox's `kind` namespace (`MNTNS_KIND_*`), read through its pidfd so it
 // never names a recycled pid; compare it with `mntns_ns_id(0, kind, …)` to tell whether

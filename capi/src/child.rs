@@ -219,6 +219,25 @@ pub unsafe extern "C" fn mntns_child_kill(child: *mut mntns_child, sig: c_int) -
     })
 }
 
+/// Runs the command of a sandbox spawned with `mntns_sandbox_set_start_paused(sb, 1)`, and
+/// returns once it has started. Does nothing (returns 0) for a sandbox that is not paused.
+///
+/// Returns 0, or `-errno`: `-EINVAL` for a NULL `child`; the command could not be started
+/// (`-ENOENT` with step "exec" in `mntns_last_error()`, `-EACCES`…), in which case the
+/// sandbox has been reaped.
+///
+/// # Safety
+/// `child` is NULL or a live handle used by no other thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mntns_child_resume(child: *mut mntns_child) -> c_int {
+    guard("mntns_child_resume", |call| {
+        // SAFETY: the caller's contract.
+        let child = unsafe { handle(call, child) }?;
+        child.resume()?;
+        Ok(0)
+    })
+}
+
 /// The id of the sandbox's `kind` namespace (`MNTNS_KIND_*`), read through its pidfd so it
 /// never names a recycled pid; compare it with `mntns_ns_id(0, kind, …)` to tell whether
 /// the sandbox has a namespace of its own.

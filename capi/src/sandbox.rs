@@ -974,6 +974,28 @@ pub unsafe extern "C" fn mntns_sandbox_set_no_new_privs(
     })
 }
 
+/// With `yes` 1, `mntns_sandbox_spawn` returns once the sandbox is set up, before its
+/// command runs: its namespaces can be read or joined meanwhile, however quickly the command
+/// would exit; `mntns_child_resume` runs the command. 0 (the default) runs it at once.
+///
+/// Returns 0, or `-EINVAL` for a NULL `sb` or `yes` other than 0 or 1.
+///
+/// # Safety
+/// `sb` is NULL or a live handle used by no other thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mntns_sandbox_set_start_paused(
+    sb: *mut mntns_sandbox,
+    yes: c_int,
+) -> c_int {
+    guard("mntns_sandbox_set_start_paused", |call| {
+        // SAFETY: the caller's contract.
+        let sb = unsafe { handle(call, sb) }?;
+        let yes = call.boolean(yes, "yes")?;
+        sb.change(|s| s.start_paused(yes));
+        Ok(0)
+    })
+}
+
 /// With `yes` 1 (the default), the sandbox is killed (`SIGKILL`) when the **thread** that
 /// spawned it exits (`PR_SET_PDEATHSIG` is per thread): spawn from a thread that lives as
 /// long as the sandbox should. 0 lets the sandbox outlive its parent.

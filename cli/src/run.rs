@@ -133,20 +133,11 @@ pub fn main(args: RunArgs, matches: &ArgMatches) -> i32 {
     let signals = catch_signals();
     let mut child = match plan.spawn() {
         Ok(c) => c,
-        Err(e) => {
-            let code = if e.step() == "exec" {
-                if e.errno() == mntns::Errno::ENOENT {
-                    EXIT_NOT_FOUND
-                } else {
-                    EXIT_CANNOT_EXECUTE
-                }
-            } else {
-                EXIT_SETUP
-            };
-            return fail(&e, code);
-        }
+        Err(e) => return fail(&e, exec_failure_code(&e)),
     };
     if let Some(f) = json.as_mut() {
+        // The sandbox waits before its command (start_paused): its namespaces are there to
+        // be read, however quickly the command would exit.
         let mut line = format!("{{ \"child-pid\": {}", child.pid());
         for kind in plan.namespaces().kinds() {
             if let Ok(id) = child.ns_id(kind) {
@@ -159,6 +150,9 @@ pub fn main(args: RunArgs, matches: &ArgMatches) -> i32 {
         }
         line.push_str(" }\n");
         let _ = f.write_all(line.as_bytes());
+        if let Err(e) = child.resume() {
+            return fail(&e, exec_failure_code(&e));
+        }
     }
     let status = match wait_forwarding_signals(&mut child, signals) {
         Ok(s) => s,
@@ -169,6 +163,16 @@ pub fn main(args: RunArgs, matches: &ArgMatches) -> i32 {
         let _ = f.write_all(format!("{{ \"exit-code\": {code} }}\n").as_bytes());
     }
     code
+}
+
+/// 127 when the command was not found, 126 when it could not be executed, 125 when the
+/// sandbox could not be set up.
+fn exec_failure_code(e: &mntns::Error) -> i32 {
+    match (e.step(), e.errno()) {
+        ("exec", mntns::Errno::ENOENT) => EXIT_NOT_FOUND,
+        ("exec", _) => EXIT_CANNOT_EXECUTE,
+        _ => EXIT_SETUP,
+    }
 }
 
 /// bubblewrap's JSON names for the namespace kinds.
@@ -242,6 +246,7 @@ fn spec(args: &RunArgs, matches: &ArgMatches) -> mntns::Result<Spec> {
         spec = spec.keep_old_root(old.clone());
     }
     Ok(spec
+        .start_paused(args.json_status_fd.is_some())
         .die_with_parent(!args.no_die_with_parent)
         .new_session(args.new_session)
         .no_new_privs(args.no_new_privs)

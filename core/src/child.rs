@@ -91,6 +91,34 @@ pub struct Child {
     status_pipe: Option<OwnedFd>,
     status: Option<ExitStatus>,
     owner: u32,
+    /// A sandbox started paused ([`crate::Spec::start_paused`]) until [`Child::resume`].
+    gate: Option<Gate>,
+}
+
+/// What a paused sandbox needs to go on: the go-ahead pipe, the report pipe that says
+/// whether the command started, and the plan to explain a failure with.
+#[derive(Debug)]
+pub(crate) struct Gate {
+    go: OwnedFd,
+    report: OwnedFd,
+    plan: crate::Plan,
+    argv0: std::ffi::OsString,
+}
+
+impl Gate {
+    pub(crate) fn new(
+        go: OwnedFd,
+        report: OwnedFd,
+        plan: crate::Plan,
+        argv0: std::ffi::OsString,
+    ) -> Gate {
+        Gate {
+            go,
+            report,
+            plan,
+            argv0,
+        }
+    }
 }
 
 impl Child {
@@ -105,6 +133,40 @@ impl Child {
             status_pipe,
             status: None,
             owner: std::process::id(),
+            gate: None,
+        }
+    }
+
+    pub(crate) fn pause(&mut self, gate: Gate) {
+        self.gate = Some(gate);
+    }
+
+    /// Whether the sandbox was started paused and has not been resumed yet.
+    pub fn is_paused(&self) -> bool {
+        self.gate.is_some()
+    }
+
+    /// Runs the command of a sandbox started paused ([`crate::Spec::start_paused`]), and
+    /// returns once it has started (or failed to). Does nothing for a sandbox that is not
+    /// paused.
+    ///
+    /// # Errors
+    /// The command could not be started (`exec` with `ENOENT`, `EACCES`…, as
+    /// [`crate::Plan::spawn`] reports it); the sandbox is reaped first.
+    pub fn resume(&mut self) -> Result<()> {
+        let Some(gate) = self.gate.take() else {
+            return Ok(());
+        };
+        crate::spawn::go(Some(&gate.go))?;
+        drop(gate.go);
+        match crate::spawn::read_record(&gate.report)? {
+            None => Ok(()),
+            Some(f) => {
+                let _ = self.wait();
+                Err(gate
+                    .plan
+                    .failure(f.step, Errno::from_raw(f.errno), &gate.argv0))
+            }
         }
     }
 

@@ -568,7 +568,7 @@ fn run_op(i: u32, op: &Op, a: &ChildArgs<'_>, slots: &mut [RawFd]) -> Res<()> {
                 wait_parent(i, a.sync_fd)?;
             }
         }
-        Op::HandOverRoot => {
+        Op::ReportReady => {
             if a.report_fd >= 0 {
                 let rec = record_bytes(Failure {
                     step: READY,

@@ -77,8 +77,9 @@ pub(crate) const ROOT_SLOT: usize = 0;
 pub(crate) enum Op {
     /// Wait for the parent's go-ahead (maps written, archive unpacked).
     WaitParent,
-    /// Tell the parent the staging root is ready to be filled, then wait for it.
-    HandOverRoot,
+    /// Tell the parent the sandbox has reached this point (the staging root is ready to be
+    /// filled; or, paused, everything but the command is ready); a `WaitParent` follows.
+    ReportReady,
     /// Write a `/proc/self` file (`setgroups`, `uid_map`, `gid_map`).
     WriteProcFile { path: CString, data: Vec<u8> },
     /// `sethostname`.
@@ -234,6 +235,7 @@ pub struct Plan {
     pub(crate) no_new_privs: bool,
     pub(crate) die_with_parent: bool,
     pub(crate) rootless: bool,
+    pub(crate) paused: bool,
 }
 
 impl Plan {
@@ -407,8 +409,17 @@ impl fmt::Display for Plan {
                 ),
             )?;
         }
+        let mut readies = 0;
         for s in &self.steps {
-            if matches!(s.op, Op::HandOverRoot) {
+            if matches!(s.op, Op::ReportReady) {
+                readies += 1;
+                if self.paused && (self.tar.is_none() || readies == 2) {
+                    line(
+                        f,
+                        "pause: spawn returns here; Child::resume() runs the command",
+                    )?;
+                    continue;
+                }
                 if let Some(tar) = &self.tar {
                     line(
                         f,
@@ -558,6 +569,7 @@ pub(crate) fn compile(spec: &Spec) -> Result<Plan> {
     c.pivot()?;
     c.finish_identity();
     c.cwd()?;
+    c.pause();
     c.into_plan()
 }
 
@@ -910,7 +922,7 @@ impl<'s> Compiler<'s> {
         );
         if from_tar {
             self.push(
-                Op::HandOverRoot,
+                Op::ReportReady,
                 "hand the new root to the parent for unpacking",
                 None,
                 String::new(),
@@ -1198,6 +1210,19 @@ impl<'s> Compiler<'s> {
         Ok(())
     }
 
+    /// Stops before the command until the parent resumes the sandbox.
+    fn pause(&mut self) {
+        if self.spec.paused {
+            self.push(
+                Op::ReportReady,
+                "report the sandbox ready",
+                None,
+                String::new(),
+            );
+            self.push(Op::WaitParent, "wait to be resumed", None, String::new());
+        }
+    }
+
     fn into_plan(self) -> Result<Plan> {
         let spec = self.spec;
         let argv = argv_cstrings(&spec.argv)?;
@@ -1207,6 +1232,7 @@ impl<'s> Compiler<'s> {
         // CLONE_NEWTIME does not fit clone(2)'s flags (it overlaps the exit-signal byte):
         // only clone3 can create it, which is the fork path.
         let needs_parent = self.parent_maps.is_some()
+            || spec.paused
             || matches!(spec.root, Root::Tar { .. })
             || self
                 .namespaces
@@ -1245,6 +1271,7 @@ impl<'s> Compiler<'s> {
             no_new_privs: spec.no_new_privs,
             die_with_parent: spec.die_with_parent,
             rootless: self.rootless,
+            paused: spec.paused,
         })
     }
 }

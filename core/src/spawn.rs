@@ -552,7 +552,7 @@ fn spawn_fork(
     monitor: bool,
 ) -> Result<Child> {
     let (report_r, report_w) = pipe()?;
-    let sync = if plan.parent_maps.is_some() || plan.tar.is_some() {
+    let sync = if plan.parent_maps.is_some() || plan.tar.is_some() || plan.paused {
         Some(pipe()?)
     } else {
         None
@@ -647,6 +647,22 @@ fn spawn_fork(
         let _ = child.wait();
         return Err(e);
     }
+    if plan.paused {
+        // Set up and stopped before the command: hand the gate to the caller.
+        if let Err(e) = expect_ready(plan, &report_r, "start the sandbox paused") {
+            let _ = child.kill(libc::SIGKILL);
+            let _ = child.wait();
+            return Err(e);
+        }
+        let go = sync_w.expect("a paused plan has a go-ahead pipe");
+        child.pause(crate::child::Gate::new(
+            go,
+            report_r,
+            plan.clone(),
+            argv0.to_owned(),
+        ));
+        return Ok(child);
+    }
     drop(sync_w);
     match read_record(&report_r) {
         Ok(None) => Ok(child),
@@ -675,16 +691,7 @@ fn parent_part(
         go(sync)?;
     }
     if let Some(archive) = &plan.tar {
-        match read_record(report)? {
-            Some(Failure { step: READY, .. }) => {}
-            Some(f) => {
-                return Err(plan.failure(f.step, Errno::from_raw(f.errno), OsStr::new("")));
-            }
-            None => {
-                return Err(Error::new("prepare the root for unpacking", Errno::ECHILD)
-                    .with_hint("the sandbox exited before its root was ready"));
-            }
-        }
+        expect_ready(plan, report, "prepare the root for unpacking")?;
         let staging = plan.staging.as_deref().unwrap_or(Path::new("/tmp"));
         let root_path = PathBuf::from(format!("/proc/{pid}/root"))
             .join(staging.strip_prefix("/").unwrap_or(staging));
@@ -694,7 +701,18 @@ fn parent_part(
     Ok(())
 }
 
-fn go(sync: Option<&OwnedFd>) -> Result<()> {
+/// Waits for the child's "ready" record; its failure record, or its end, is an error.
+fn expect_ready(plan: &Plan, report: &OwnedFd, step: &'static str) -> Result<()> {
+    match read_record(report)? {
+        Some(Failure { step: READY, .. }) => Ok(()),
+        Some(f) => Err(plan.failure(f.step, Errno::from_raw(f.errno), OsStr::new(""))),
+        None => {
+            Err(Error::new(step, Errno::ECHILD).with_hint("the sandbox exited before it was ready"))
+        }
+    }
+}
+
+pub(crate) fn go(sync: Option<&OwnedFd>) -> Result<()> {
     let Some(fd) = sync else { return Ok(()) };
     // SAFETY: writing one byte from a constant buffer.
     let n = unsafe { libc::write(fd.as_raw_fd(), b"g".as_ptr().cast(), 1) };
@@ -706,7 +724,7 @@ fn go(sync: Option<&OwnedFd>) -> Result<()> {
 
 /// Reads one failure record from the report pipe: `None` at EOF (the child exec'd, closing
 /// its copy).
-fn read_record(fd: &OwnedFd) -> Result<Option<Failure>> {
+pub(crate) fn read_record(fd: &OwnedFd) -> Result<Option<Failure>> {
     let mut buf = [0u8; 8];
     let mut got = 0;
     while got < buf.len() {

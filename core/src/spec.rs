@@ -245,6 +245,7 @@ pub struct Spec {
     pub(crate) keep_old_root: Option<PathBuf>,
     pub(crate) clone_mode: CloneMode,
     pub(crate) propagation: RootPropagation,
+    pub(crate) paused: bool,
 }
 
 impl Default for Spec {
@@ -275,6 +276,7 @@ impl Spec {
             keep_old_root: None,
             clone_mode: CloneMode::Auto,
             propagation: RootPropagation::Slave,
+            paused: false,
         }
     }
 
@@ -494,6 +496,16 @@ impl Spec {
     /// How `/` is made non-shared before anything is mounted (default rslave).
     pub fn root_propagation(mut self, propagation: RootPropagation) -> Spec {
         self.propagation = propagation;
+        self
+    }
+
+    /// Stops the sandbox once it is set up, just before the command runs: `spawn` returns a
+    /// [`Child`](crate::Child) that waits for [`Child::resume`](crate::Child::resume). Its
+    /// namespaces can be looked at, joined or reported meanwhile (what `mntns run
+    /// --json-status-fd` does), however quickly the command would exit. Uses the clone3
+    /// (fork) path.
+    pub fn start_paused(mut self, yes: bool) -> Spec {
+        self.paused = yes;
         self
     }
 

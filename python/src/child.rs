@@ -688,6 +688,20 @@ impl PyChild {
         self.signal(py, sig)
     }
 
+    /// Runs the command of a sandbox made with `Sandbox(start_paused=True)`, once its
+    /// namespaces have been looked at; returns when the command has started. Does nothing for
+    /// a sandbox that is not paused.
+    fn resume(&self, py: Python<'_>) -> PyResult<()> {
+        self.owned(py, "resume")?;
+        py.detach(|| lock(&self.child).resume()).or_raise(py)
+    }
+
+    /// Whether the sandbox was started paused and waits for `resume()`.
+    #[getter]
+    fn paused(&self) -> bool {
+        lock(&self.child).is_paused()
+    }
+
     /// Sends `SIGTERM`.
     fn terminate(&self, py: Python<'_>) -> PyResult<()> {
         self.signal(py, libc::SIGTERM)

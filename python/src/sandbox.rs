@@ -500,8 +500,8 @@ static TIMEOUT_EXPIRED: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 impl PySandbox {
     #[new]
     #[pyo3(
-        signature = (*, root=None, base=None, namespaces=None, hostname=None, uid=None, gid=None, uid_map=None, gid_map=None, setgroups=false, env=None, clearenv=false, setenv=None, unsetenv=None, cwd=None, new_session=false, no_new_privs=false, die_with_parent=true, keep_old_root=None, clone_mode=None),
-        text_signature = "(*, root=None, base=None, namespaces=0, hostname=None, uid=None, gid=None, uid_map=None, gid_map=None, setgroups=False, env=None, clearenv=False, setenv=None, unsetenv=None, cwd=None, new_session=False, no_new_privs=False, die_with_parent=True, keep_old_root=None, clone_mode=None)"
+        signature = (*, root=None, base=None, namespaces=None, hostname=None, uid=None, gid=None, uid_map=None, gid_map=None, setgroups=false, env=None, clearenv=false, setenv=None, unsetenv=None, cwd=None, new_session=false, no_new_privs=false, die_with_parent=true, keep_old_root=None, clone_mode=None, start_paused=false),
+        text_signature = "(*, root=None, base=None, namespaces=0, hostname=None, uid=None, gid=None, uid_map=None, gid_map=None, setgroups=False, env=None, clearenv=False, setenv=None, unsetenv=None, cwd=None, new_session=False, no_new_privs=False, die_with_parent=True, keep_old_root=None, clone_mode=None, start_paused=False)"
     )]
     #[allow(clippy::too_many_arguments)] // one per keyword argument of the Python call
     fn new(
@@ -525,6 +525,7 @@ impl PySandbox {
         die_with_parent: bool,
         keep_old_root: Option<&Bound<'_, PyAny>>,
         clone_mode: Option<&Bound<'_, PyAny>>,
+        start_paused: bool,
     ) -> PyResult<Self> {
         const FUNC: &str = "Sandbox";
         let root = match given(root) {
@@ -666,7 +667,8 @@ impl PySandbox {
         spec = spec
             .new_session(new_session)
             .no_new_privs(no_new_privs)
-            .die_with_parent(die_with_parent);
+            .die_with_parent(die_with_parent)
+            .start_paused(start_paused);
         Ok(PySandbox { spec, root, base })
     }
 

@@ -1134,7 +1134,36 @@ static void plan_is_cached(const char *scratch) {
     mntns_sandbox_free(sb);
 }
 
+/* Started paused: set up, waiting before the command; the namespaces are readable however
+ * short the command; resume runs it, or reports why it could not start. */
+static void start_paused(const char *scratch) {
+    (void)scratch;
+    mntns_sandbox *sb = new_sandbox();
+    CHECK_ERR(mntns_sandbox_set_start_paused(sb, 2), EINVAL, "yes");
+    CHECK_OK(mntns_sandbox_set_start_paused(sb, 1));
+    const char *quick[] = {"sh", "-c", "exit 6", NULL};
+    mntns_child *child = spawn(sb, quick);
+    int status = 0;
+    CHECK(mntns_child_try_wait(child, &status) == -EAGAIN);
+    struct mntns_nsid mine, theirs;
+    CHECK_OK(mntns_ns_id(0, MNTNS_KIND_MNT, &mine));
+    CHECK_OK(mntns_child_ns_id(child, MNTNS_KIND_MNT, &theirs));
+    CHECK(!same_id(&mine, &theirs));
+    CHECK_OK(mntns_child_resume(child));
+    CHECK_OK(mntns_child_resume(child)); /* not paused any more: nothing to do */
+    CHECK_OK(mntns_child_wait(child, &status));
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 6);
+    mntns_child_free(child);
+    const char *missing[] = {"no-such-command", NULL};
+    child = spawn(sb, missing);
+    CHECK_ERR(mntns_child_resume(child), ENOENT, "exec no-such-command");
+    mntns_child_free(child);
+    CHECK_ERR(mntns_child_resume(NULL), EINVAL, "child");
+    mntns_sandbox_free(sb);
+}
+
 int main(void) {
+    RUN(start_paused, ALL);
     RUN(spawn_default_root, ALL);
     RUN(exit_statuses, ALL);
     RUN(mounts_setters, ALL);

@@ -315,6 +315,25 @@ def test_keep_old_root(inside, scratch):
     assert inside(case) == ["host", "usr"]
 
 
+def test_start_paused_and_resume(inside):
+    def case():
+        sandbox = mntns.Sandbox(start_paused=True)
+        assert "pause: spawn returns here" in sandbox.explain()
+        child = sandbox.spawn(["sh", "-c", "exit 6"])
+        assert child.paused
+        assert child.poll() is None  # waits before its command, however short
+        assert child.ns_id("mnt") != mntns.ns_id(kind="mnt")
+        child.resume()
+        assert not child.paused
+        assert child.wait() == 6
+        missing = sandbox.spawn(["no-such-command"])
+        with pytest.raises(FileNotFoundError) as e:
+            missing.resume()
+        return e.value.step
+
+    assert inside(case) == "exec"
+
+
 def test_clone_modes(inside):
     def case():
         vfork = mntns.Sandbox(clone_mode="vfork")

@@ -342,6 +342,11 @@ class Child:
         """Sends ``input``, reads stdout and stderr to the end, waits."""
     def kill(self, sig: int = 9) -> None:
         """Sends ``sig`` (default ``SIGKILL``)."""
+    def resume(self) -> None:
+        """Runs the command of a sandbox made with ``start_paused=True``."""
+    @property
+    def paused(self) -> bool:
+        """Whether the sandbox waits for ``resume()``."""
     def terminate(self) -> None:
         """Sends ``SIGTERM``."""
     def send_signal(self, sig: int) -> None:
@@ -383,6 +388,7 @@ class Sandbox:
         die_with_parent: bool = True,
         keep_old_root: Optional[_Path] = None,
         clone_mode: Optional[str] = None,
+        start_paused: bool = False,
     ) -> Sandbox: ...
     def add_tmpfs(
         self,

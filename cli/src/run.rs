@@ -353,7 +353,8 @@ fn catch_signals() -> Option<std::os::fd::OwnedFd> {
         unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();
             sa.sa_sigaction = on_signal as *const () as usize;
-            sa.sa_flags = libc::SA_RESTART;
+            // No SA_RESTART: the signal must interrupt the wait so it can be forwarded.
+            sa.sa_flags = 0;
             libc::sigaction(sig, &sa, std::ptr::null_mut());
         }
     }
@@ -361,42 +362,28 @@ fn catch_signals() -> Option<std::os::fd::OwnedFd> {
     Some(unsafe { std::os::fd::OwnedFd::from_raw_fd(fds[0]) })
 }
 
-/// Waits for the sandbox, passing caught signals on to it.
+/// Waits for the sandbox, passing caught signals on to it: the handler has no
+/// `SA_RESTART`, so a signal interrupts the wait, is forwarded, and the wait goes on. (A
+/// blocking wait wakes up sooner after the sandbox ends than a poll on its pidfd.)
 fn wait_forwarding_signals(
     child: &mut mntns::Child,
     signals: Option<std::os::fd::OwnedFd>,
 ) -> mntns::Result<mntns::ExitStatus> {
-    let (Some(sig_r), Some(pidfd)) = (signals, child.pidfd().map(|f| f.as_raw_fd())) else {
+    let Some(sig_r) = signals else {
         return child.wait();
     };
     loop {
-        let mut fds = [
-            libc::pollfd {
-                fd: pidfd,
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: sig_r.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
-        // SAFETY: two valid pollfds.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
-        if n < 0 {
-            continue;
-        }
-        if fds[1].revents & libc::POLLIN != 0 {
-            let mut buf = [0u8; 16];
-            // SAFETY: reading into a local buffer from our non-blocking pipe.
-            let got = unsafe { libc::read(sig_r.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-            for &sig in buf.iter().take(got.max(0) as usize) {
+        let done = child.wait_interruptible()?;
+        let mut buf = [0u8; 16];
+        // SAFETY: reading into a local buffer from our non-blocking pipe.
+        let got = unsafe { libc::read(sig_r.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        for &sig in buf.iter().take(got.max(0) as usize) {
+            if done.is_none() {
                 let _ = child.kill(i32::from(sig));
             }
         }
-        if fds[0].revents & libc::POLLIN != 0 {
-            return child.wait();
+        if let Some(status) = done {
+            return Ok(status);
         }
     }
 }

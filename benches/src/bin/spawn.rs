@@ -385,13 +385,17 @@ fn scaling(opts: &Opts, floor: &Path) {
     };
     let mut base: Option<(f64, f64)> = None;
     for &k in counts {
-        // In a child with its own mount namespace, so the harness's table stays as it is.
+        // In a child with its own mount namespace, so the harness's table stays as it is; the
+        // extra mounts go on an empty directory made here and removed afterwards.
+        let dir =
+            std::env::temp_dir().join(format!("mntns-spawn-bench-{}-{k}", std::process::id()));
+        std::fs::create_dir(&dir).unwrap();
         let (r, w) = pipe();
         // SAFETY: fork in the single-threaded harness.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
             drop(r);
-            let res = scaled(opts, floor, k);
+            let res = scaled(opts, floor, &dir, k);
             let line = format!("{} {}\n", res.0, res.1);
             // SAFETY: writing to our pipe, then leaving the child.
             unsafe {
@@ -405,6 +409,7 @@ fn scaling(opts: &Opts, floor: &Path) {
         std::io::Read::read_to_string(&mut std::fs::File::from(r), &mut text).unwrap();
         // SAFETY: reaping our child.
         unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+        let _ = std::fs::remove_dir(&dir);
         let v: Vec<f64> = text
             .split_whitespace()
             .map(|x| x.parse().unwrap())
@@ -440,11 +445,11 @@ fn pipe() -> (std::os::fd::OwnedFd, i32) {
 }
 
 /// In a fresh private mount namespace with `k` extra mounts, the C floor and the API.
-fn scaled(opts: &Opts, floor: &Path, k: usize) -> (f64, f64) {
+fn scaled(opts: &Opts, floor: &Path, base: &Path, k: usize) -> (f64, f64) {
     mntns::unshare(mntns::Namespaces::MOUNT).unwrap();
     mntns::set_propagation(Path::new("/"), mntns::Propagation::Private, true).unwrap();
     if k > 0 {
-        add_mounts(k);
+        add_mounts(base, k);
     }
     let plan = sandbox(CloneMode::Vfork);
     let mut benches = vec![
@@ -462,10 +467,9 @@ fn scaled(opts: &Opts, floor: &Path, k: usize) -> (f64, f64) {
 }
 
 /// `k` extra mounts, fast: 100 small tmpfs mounts in a tree, bound recursively onto fresh
-/// targets (each bind copies the whole tree at once). All of it on a tmpfs over /tmp in this
-/// private namespace, so the host keeps no trace.
-fn add_mounts(k: usize) {
-    let base = Path::new("/tmp");
+/// targets (each bind copies the whole tree at once). All of it on a tmpfs over `base` (an
+/// empty directory the parent made and removes) in this private namespace.
+fn add_mounts(base: &Path, k: usize) {
     let opts = mntns::TmpfsOptions::parse("size=1m").unwrap();
     mntns::mount_tmpfs(base, &opts).unwrap();
     let tree = base.join("tree");

@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 use clap::{ArgAction, ArgMatches, Args};
 use mntns::{Base, Identity, MountEntry, Namespaces, NsKind, Root, Size, Spec, TmpfsOptions};
@@ -130,7 +131,7 @@ pub fn main(args: RunArgs, matches: &ArgMatches) -> i32 {
         // SAFETY: the caller gave us this descriptor to write to; we own it from now on.
         unsafe { std::fs::File::from_raw_fd(fd) }
     });
-    let signals = catch_signals();
+    catch_signals();
     let mut child = match plan.spawn() {
         Ok(c) => c,
         Err(e) => return fail(&e, exec_failure_code(&e)),
@@ -154,7 +155,8 @@ pub fn main(args: RunArgs, matches: &ArgMatches) -> i32 {
             return fail(&e, exec_failure_code(&e));
         }
     }
-    let status = match wait_forwarding_signals(&mut child, signals) {
+    forward_signals_to(&mut child);
+    let status = match child.wait() {
         Ok(s) => s,
         Err(e) => return fail(&e, EXIT_SETUP),
     };
@@ -323,15 +325,19 @@ fn ordered_mounts(args: &RunArgs, m: &ArgMatches) -> mntns::Result<Vec<MountEntr
     Ok(out.into_iter().map(|(_, e)| e).collect())
 }
 
-/// The write end of the self-pipe the signal handler writes signal numbers to.
-static SIGNAL_PIPE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+/// Where caught signals go: the sandbox's pidfd once it exists (-1 before).
+static FORWARD_PIDFD: AtomicI32 = AtomicI32::new(-1);
+/// Signals caught before the sandbox existed, as a bit mask, forwarded right after.
+static PENDING: AtomicU64 = AtomicU64::new(0);
 
 extern "C" fn on_signal(sig: libc::c_int) {
-    let fd = SIGNAL_PIPE.load(std::sync::atomic::Ordering::Relaxed);
+    let fd = FORWARD_PIDFD.load(Ordering::SeqCst);
     if fd >= 0 {
-        let b = sig as u8;
-        // SAFETY: write(2) is async-signal-safe; a full pipe just drops the byte.
-        unsafe { libc::write(fd, (&b as *const u8).cast(), 1) };
+        // SAFETY: pidfd_send_signal is a plain system call, async-signal-safe; the pidfd
+        // stays open until mntns exits.
+        unsafe { libc::syscall(libc::SYS_pidfd_send_signal, fd, sig, 0usize, 0u32) };
+    } else {
+        PENDING.fetch_or(1 << sig, Ordering::SeqCst);
     }
 }
 
@@ -340,50 +346,29 @@ extern "C" fn on_signal(sig: libc::c_int) {
 const FORWARD: [i32; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
 /// Catches the forwarded signals from now on (before the spawn, so none is lost; the
-/// sandbox starts with default handlers whatever ours are). Returns the read end.
-fn catch_signals() -> Option<std::os::fd::OwnedFd> {
-    let mut fds = [0; 2];
-    // SAFETY: fds is an array of two ints.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
-        return None;
-    }
-    SIGNAL_PIPE.store(fds[1], std::sync::atomic::Ordering::Relaxed);
+/// sandbox starts with default handlers whatever ours are). The handler forwards them itself
+/// once the sandbox exists, so waiting needs nothing but a plain blocking wait.
+fn catch_signals() {
     for sig in FORWARD {
-        // SAFETY: installing a handler that only calls write(2).
+        // SAFETY: installing a handler that only makes async-signal-safe calls.
         unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();
             sa.sa_sigaction = on_signal as *const () as usize;
-            // No SA_RESTART: the signal must interrupt the wait so it can be forwarded.
-            sa.sa_flags = 0;
+            sa.sa_flags = libc::SA_RESTART;
             libc::sigaction(sig, &sa, std::ptr::null_mut());
         }
     }
-    // SAFETY: the read end is ours.
-    Some(unsafe { std::os::fd::OwnedFd::from_raw_fd(fds[0]) })
 }
 
-/// Waits for the sandbox, passing caught signals on to it: the handler has no
-/// `SA_RESTART`, so a signal interrupts the wait, is forwarded, and the wait goes on. (A
-/// blocking wait wakes up sooner after the sandbox ends than a poll on its pidfd.)
-fn wait_forwarding_signals(
-    child: &mut mntns::Child,
-    signals: Option<std::os::fd::OwnedFd>,
-) -> mntns::Result<mntns::ExitStatus> {
-    let Some(sig_r) = signals else {
-        return child.wait();
-    };
-    loop {
-        let done = child.wait_interruptible()?;
-        let mut buf = [0u8; 16];
-        // SAFETY: reading into a local buffer from our non-blocking pipe.
-        let got = unsafe { libc::read(sig_r.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-        for &sig in buf.iter().take(got.max(0) as usize) {
-            if done.is_none() {
-                let _ = child.kill(i32::from(sig));
-            }
-        }
-        if let Some(status) = done {
-            return Ok(status);
+/// From now on caught signals go to the sandbox; those caught before go now.
+fn forward_signals_to(child: &mut mntns::Child) {
+    if let Some(fd) = child.pidfd() {
+        FORWARD_PIDFD.store(fd.as_raw_fd(), Ordering::SeqCst);
+    }
+    let pending = PENDING.swap(0, Ordering::SeqCst);
+    for sig in FORWARD {
+        if pending & (1 << sig) != 0 {
+            let _ = child.kill(sig);
         }
     }
 }

@@ -220,22 +220,6 @@ impl Child {
         }
     }
 
-    /// Waits like [`Child::wait`], but returns `Ok(None)` when a signal handler interrupts
-    /// the wait (`EINTR`), so the caller can act on the signal (forward it to the sandbox,
-    /// say) and wait again. Install the handler without `SA_RESTART`.
-    ///
-    /// # Errors
-    /// As [`Child::wait`].
-    pub fn wait_interruptible(&mut self) -> Result<Option<ExitStatus>> {
-        if let Some(s) = self.status {
-            return Ok(Some(s));
-        }
-        match self.wait_raw(0) {
-            Err(e) if e.errno() == Errno::EINTR => Ok(None),
-            other => other,
-        }
-    }
-
     /// Returns the status if the sandbox has ended, without blocking.
     ///
     /// # Errors

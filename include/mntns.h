@@ -143,6 +143,17 @@
 // `mntns_unmount`: `UMOUNT_NOFOLLOW`, do not follow a symlink at the path.
 #define MNTNS_UNMOUNT_NOFOLLOW (1 << 3)
 
+// Where a mount table is read from (`mntns_mounts_read_from`,
+// `mntns_mounts_of_namespace_fd_from`): the default choice, only `statmount(2)` and
+// `listmount(2)` (Linux 6.8; with 64-bit unique ids), or only `/proc/PID/mountinfo`.
+#define MNTNS_TABLE_AUTO 1
+
+// Only `statmount(2)`/`listmount(2)`; `-ENOSYS` on kernels without them.
+#define MNTNS_TABLE_STATMOUNT 2
+
+// Only `/proc/PID/mountinfo`.
+#define MNTNS_TABLE_MOUNTINFO 3
+
 // `mntns_sandbox_set_base`: nothing but the sandbox's own mounts (an empty root, as
 // bubblewrap starts).
 #define MNTNS_BASE_BARE 1
@@ -572,6 +583,21 @@ int mntns_ns_kernel_id(int fd, uint64_t *id_out);
 // `uid_out` is NULL or valid for writing a `uint32_t`.
 int mntns_ns_owner_uid(int fd, uint32_t *uid_out);
 
+// Writes the uid and gid maps of a user namespace: of process `pid`'s, or the caller's
+// for `pid` 0 (`/proc/PID/setgroups`, then `uid_map`, then `gid_map`). Each map is text,
+// one `inside outside count` line per range (`"0 1000 1"`); NULL leaves that map unwritten.
+// With `allow_setgroups` 0, `setgroups` is set to `deny` first, which an unprivileged
+// writer needs before a gid map. Both maps are checked before anything is written.
+//
+// Returns 0, or `-errno`: `-EINVAL` for a bad map (empty, overlapping, more than 340 lines,
+// a malformed line — the message names it) or `allow_setgroups` other than 0 or 1;
+// `-EPERM` when the caller may not write that map (an unprivileged process may map only
+// its own ids, once); `-ESRCH` "process N has exited".
+//
+// # Safety
+// `uid_map` and `gid_map` are NULL or NUL-terminated strings.
+int mntns_write_id_maps(pid_t pid, const char *uid_map, const char *gid_map, int allow_setgroups);
+
 // Lists every namespace of `kind` (`MNTNS_KIND_*`, or 0 for all kinds) that the caller
 // can see, like `lsns`: sorted by inode number, each with its processes, the lowest pid's
 // uid, user and command, what holds it (namespaces held only by an open descriptor or an
@@ -743,6 +769,16 @@ int mntns_set_propagation(const char *path, int propagation, int recursive);
 // `path` is NULL or a NUL-terminated string.
 int mntns_unmount(const char *path, int flags);
 
+// `mntns_pivot_root` choosing how `/` is made non-shared first: `MNTNS_PROPAGATION_SLAVE`
+// (the default of `mntns_pivot_root`: host mounts still appear, nothing goes back) or
+// `MNTNS_PROPAGATION_PRIVATE` (no propagation either way).
+//
+// Returns as `mntns_pivot_root`, and `-EINVAL` for another `propagation`.
+//
+// # Safety
+// `new_root` and `old_root` are NULL or NUL-terminated strings.
+int mntns_pivot_root_with(const char *new_root, const char *old_root, int propagation);
+
 // Makes `new_root` the root of the caller's mount namespace with the whole safe sequence:
 // make `/` rslave, bind `new_root` onto itself when it is not a mount point,
 // `pivot_root(".", ".")`, detach the old root (or keep it at `old_root`), `chdir("/")` and
@@ -765,8 +801,9 @@ int mntns_unmount(const char *path, int flags);
 int mntns_pivot_root(const char *new_root, const char *old_root);
 
 // Reads the mount table of process `pid`, or of the calling thread for `pid` 0 (what
-// `/proc/thread-self/mountinfo` shows), through `statmount(2)`/`listmount(2)` where the
-// kernel has them, else mountinfo; both give the same records.
+// `/proc/thread-self/mountinfo` shows): from mountinfo, which reads the whole table at
+// once, or through `statmount(2)`/`listmount(2)` when /proc is not there; both give the
+// same records (`mntns_mounts_read_from` picks one).
 //
 // On success writes to `*table_out` a new table owned by the caller: read it with
 // `mntns_mounts_count`/`mntns_mounts_get`, release it with `mntns_mounts_free`. Returns 0,
@@ -776,6 +813,24 @@ int mntns_pivot_root(const char *new_root, const char *old_root);
 // # Safety
 // `table_out` is NULL or valid for writing a pointer.
 int mntns_mounts_read(pid_t pid, struct mntns_mounts **table_out);
+
+// `mntns_mounts_read` with the source chosen: `MNTNS_TABLE_AUTO`, `MNTNS_TABLE_STATMOUNT`
+// (records then carry the 64-bit unique ids) or `MNTNS_TABLE_MOUNTINFO`.
+//
+// Returns as `mntns_mounts_read`, and `-EINVAL` for another `source`; `-ENOSYS` for
+// `MNTNS_TABLE_STATMOUNT` on a kernel without statmount.
+//
+// # Safety
+// `table_out` is NULL or valid for writing a pointer.
+int mntns_mounts_read_from(pid_t pid, int source, struct mntns_mounts **table_out);
+
+// `mntns_mounts_of_namespace_fd` with the source chosen (`MNTNS_TABLE_*`).
+//
+// Returns as `mntns_mounts_of_namespace_fd`, and `-EINVAL` for another `source`.
+//
+// # Safety
+// `table_out` is NULL or valid for writing a pointer.
+int mntns_mounts_of_namespace_fd_from(int fd, int source, struct mntns_mounts **table_out);
 
 // Reads the mount table of the mount namespace that the open namespace file `fd` refers
 // to, without entering it (`statmount(2)` by the namespace's 64-bit id, or a short-lived

@@ -415,6 +415,47 @@ pub unsafe extern "C" fn mntns_unmount(path: *const c_char, flags: c_int) -> c_i
     })
 }
 
+/// `mntns_pivot_root` choosing how `/` is made non-shared first: `MNTNS_PROPAGATION_SLAVE`
+/// (the default of `mntns_pivot_root`: host mounts still appear, nothing goes back) or
+/// `MNTNS_PROPAGATION_PRIVATE` (no propagation either way).
+///
+/// Returns as `mntns_pivot_root`, and `-EINVAL` for another `propagation`.
+///
+/// # Safety
+/// `new_root` and `old_root` are NULL or NUL-terminated strings.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mntns_pivot_root_with(
+    new_root: *const c_char,
+    old_root: *const c_char,
+    propagation: c_int,
+) -> c_int {
+    guard("mntns_pivot_root_with", |call| {
+        // SAFETY: the caller's contract.
+        let (new_root, old_root) = unsafe {
+            (
+                call.path(new_root, "new_root")?,
+                call.optional_path(old_root),
+            )
+        };
+        let propagation = match propagation {
+            MNTNS_PROPAGATION_SLAVE => mntns::RootPropagation::Slave,
+            MNTNS_PROPAGATION_PRIVATE => mntns::RootPropagation::Private,
+            other => {
+                return Err(call.invalid(format!(
+                    "propagation {other:#x} is not MNTNS_PROPAGATION_SLAVE or \
+                     MNTNS_PROPAGATION_PRIVATE"
+                )));
+            }
+        };
+        let mut opts = mntns::PivotOptions::new().propagation(propagation);
+        if let Some(old) = old_root {
+            opts = opts.keep_old_root(old);
+        }
+        mntns::pivot_root_with(new_root, &opts)?;
+        Ok(0)
+    })
+}
+
 /// Makes `new_root` the root of the caller's mount namespace with the whole safe sequence:
 /// make `/` rslave, bind `new_root` onto itself when it is not a mount point,
 /// `pivot_root(".", ".")`, detach the old root (or keep it at `old_root`), `chdir("/")` and

@@ -6,7 +6,7 @@ use std::ffi::{CString, c_char, c_int};
 use std::os::unix::ffi::OsStrExt;
 use std::ptr;
 
-use mntns::{Errno, Error, Mount, NsFd, Pid, Result};
+use mntns::{Errno, Error, Mount, NsFd, Pid, Result, TableSource};
 
 use crate::error::{Call, guard};
 use crate::namespaces::c_string;
@@ -114,9 +114,31 @@ fn table(mounts: Vec<Mount>) -> *mut mntns_mounts {
     Box::into_raw(Box::new(mntns_mounts { entries }))
 }
 
+/// Where a mount table is read from (`mntns_mounts_read_from`,
+/// `mntns_mounts_of_namespace_fd_from`): the default choice, only `statmount(2)` and
+/// `listmount(2)` (Linux 6.8; with 64-bit unique ids), or only `/proc/PID/mountinfo`.
+pub const MNTNS_TABLE_AUTO: c_int = 1;
+/// Only `statmount(2)`/`listmount(2)`; `-ENOSYS` on kernels without them.
+pub const MNTNS_TABLE_STATMOUNT: c_int = 2;
+/// Only `/proc/PID/mountinfo`.
+pub const MNTNS_TABLE_MOUNTINFO: c_int = 3;
+
+fn table_source(call: Call, source: c_int) -> Result<TableSource> {
+    match source {
+        MNTNS_TABLE_AUTO => Ok(TableSource::Auto),
+        MNTNS_TABLE_STATMOUNT => Ok(TableSource::Statmount),
+        MNTNS_TABLE_MOUNTINFO => Ok(TableSource::Mountinfo),
+        other => Err(call.invalid(format!(
+            "source {other} is not MNTNS_TABLE_AUTO, MNTNS_TABLE_STATMOUNT or \
+             MNTNS_TABLE_MOUNTINFO"
+        ))),
+    }
+}
+
 /// Reads the mount table of process `pid`, or of the calling thread for `pid` 0 (what
-/// `/proc/thread-self/mountinfo` shows), through `statmount(2)`/`listmount(2)` where the
-/// kernel has them, else mountinfo; both give the same records.
+/// `/proc/thread-self/mountinfo` shows): from mountinfo, which reads the whole table at
+/// once, or through `statmount(2)`/`listmount(2)` when /proc is not there; both give the
+/// same records (`mntns_mounts_read_from` picks one).
 ///
 /// On success writes to `*table_out` a new table owned by the caller: read it with
 /// `mntns_mounts_count`/`mntns_mounts_get`, release it with `mntns_mounts_free`. Returns 0,
@@ -138,6 +160,59 @@ pub unsafe extern "C" fn mntns_mounts_read(
             p => Some(Pid::from_raw(p)?),
         };
         out.set(table(mntns::mounts(pid)?));
+        Ok(0)
+    })
+}
+
+/// `mntns_mounts_read` with the source chosen: `MNTNS_TABLE_AUTO`, `MNTNS_TABLE_STATMOUNT`
+/// (records then carry the 64-bit unique ids) or `MNTNS_TABLE_MOUNTINFO`.
+///
+/// Returns as `mntns_mounts_read`, and `-EINVAL` for another `source`; `-ENOSYS` for
+/// `MNTNS_TABLE_STATMOUNT` on a kernel without statmount.
+///
+/// # Safety
+/// `table_out` is NULL or valid for writing a pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mntns_mounts_read_from(
+    pid: libc::pid_t,
+    source: c_int,
+    table_out: *mut *mut mntns_mounts,
+) -> c_int {
+    guard("mntns_mounts_read_from", |call| {
+        // SAFETY: the caller's contract.
+        let out = unsafe { call.out(table_out, "table_out") }?;
+        let source = table_source(call, source)?;
+        let pid = match pid {
+            0 => None,
+            p => Some(Pid::from_raw(p)?),
+        };
+        out.set(table(mntns::table::mounts_with(pid, source)?));
+        Ok(0)
+    })
+}
+
+/// `mntns_mounts_of_namespace_fd` with the source chosen (`MNTNS_TABLE_*`).
+///
+/// Returns as `mntns_mounts_of_namespace_fd`, and `-EINVAL` for another `source`.
+///
+/// # Safety
+/// `table_out` is NULL or valid for writing a pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mntns_mounts_of_namespace_fd_from(
+    fd: c_int,
+    source: c_int,
+    table_out: *mut *mut mntns_mounts,
+) -> c_int {
+    guard("mntns_mounts_of_namespace_fd_from", |call| {
+        // SAFETY: the caller's contract.
+        let out = unsafe { call.out(table_out, "table_out") }?;
+        let source = table_source(call, source)?;
+        let owned = call
+            .fd(fd, "fd")?
+            .try_clone_to_owned()
+            .map_err(|e| Error::new("duplicate namespace fd", Errno::from(&e)))?;
+        let ns = NsFd::from_fd(owned)?;
+        out.set(table(mntns::table::mounts_of_namespace_with(&ns, source)?));
         Ok(0)
     })
 }

@@ -531,3 +531,49 @@ pub unsafe extern "C" fn mntns_ns_owner_uid(fd: c_int, uid_out: *mut u32) -> c_i
         Ok(0)
     })
 }
+
+/// Writes the uid and gid maps of a user namespace: of process `pid`'s, or the caller's
+/// for `pid` 0 (`/proc/PID/setgroups`, then `uid_map`, then `gid_map`). Each map is text,
+/// one `inside outside count` line per range (`"0 1000 1"`); NULL leaves that map unwritten.
+/// With `allow_setgroups` 0, `setgroups` is set to `deny` first, which an unprivileged
+/// writer needs before a gid map. Both maps are checked before anything is written.
+///
+/// Returns 0, or `-errno`: `-EINVAL` for a bad map (empty, overlapping, more than 340 lines,
+/// a malformed line — the message names it) or `allow_setgroups` other than 0 or 1;
+/// `-EPERM` when the caller may not write that map (an unprivileged process may map only
+/// its own ids, once); `-ESRCH` "process N has exited".
+///
+/// # Safety
+/// `uid_map` and `gid_map` are NULL or NUL-terminated strings.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mntns_write_id_maps(
+    pid: libc::pid_t,
+    uid_map: *const c_char,
+    gid_map: *const c_char,
+    allow_setgroups: c_int,
+) -> c_int {
+    guard("mntns_write_id_maps", |call| {
+        let parse = |text: *const c_char, name: &str| -> Result<Vec<mntns::idmap::IdMap>> {
+            if text.is_null() {
+                return Ok(Vec::new());
+            }
+            // SAFETY: the caller's contract.
+            let text = unsafe { call.text(text, name) }?;
+            mntns::idmap::parse_map(text)
+                .map_err(|e| call.invalid(format!("{name} {}", e.hint().unwrap_or("is not a map"))))
+        };
+        let uid = parse(uid_map, "uid_map")?;
+        let gid = parse(gid_map, "gid_map")?;
+        let setgroups = if call.boolean(allow_setgroups, "allow_setgroups")? {
+            mntns::idmap::SetGroups::Allow
+        } else {
+            mntns::idmap::SetGroups::Deny
+        };
+        let pid = match pid {
+            0 => None,
+            p => Some(mntns::Pid::from_raw(p)?),
+        };
+        mntns::idmap::write_id_maps(pid, &uid, &gid, setgroups)?;
+        Ok(0)
+    })
+}

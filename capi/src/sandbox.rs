@@ -141,23 +141,11 @@ unsafe fn argv_arg<'a>(argv: *const *const c_char) -> Option<Vec<&'a OsStr>> {
     Some(out)
 }
 
-/// Parses id-map text: one `inside outside count` line per range (`"0 1000 1\n1
-/// 100000 65536"`); empty lines are ignored.
+/// Parses id-map text (`"0 1000 1\n1 100000 65536"`, see `mntns::idmap::parse_map`),
+/// naming the argument in the message.
 fn id_maps(call: Call, text: &str, arg: &str) -> Result<Vec<IdMap>> {
-    text.lines()
-        .map(str::trim)
-        .enumerate()
-        .filter(|(_, line)| !line.is_empty())
-        .map(|(i, line)| {
-            line.parse::<IdMap>().map_err(|e| {
-                call.invalid(format!(
-                    "{arg} line {}: {}",
-                    i + 1,
-                    e.hint().unwrap_or("not a map line")
-                ))
-            })
-        })
-        .collect()
+    mntns::idmap::parse_map(text)
+        .map_err(|e| call.invalid(format!("{arg} {}", e.hint().unwrap_or("is not a map"))))
 }
 
 /// Copies `text` and a NUL into `buf` of `len` bytes, as `snprintf` would but never cut

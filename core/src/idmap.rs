@@ -92,6 +92,27 @@ impl FromStr for IdMap {
     }
 }
 
+/// Parses a whole map as text: one `inside outside count` (or `inside:outside:count`) line
+/// per range, as `/proc/PID/uid_map` shows it; blank lines are skipped. The lines are not
+/// checked against each other here: [`validate`] (and [`write_id_maps`]) do that.
+///
+/// # Errors
+/// `EINVAL` naming the line number and what is wrong with it.
+pub fn parse_map(text: &str) -> Result<Vec<IdMap>> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| {
+            line.trim().parse::<IdMap>().map_err(|e| {
+                Error::invalid(
+                    "parse id map",
+                    format!("line {}: {}", i + 1, e.hint().unwrap_or("not a map line")),
+                )
+            })
+        })
+        .collect()
+}
+
 /// Whether the namespace's processes may call `setgroups(2)` (`/proc/PID/setgroups`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum SetGroups {
@@ -351,6 +372,18 @@ mod tests {
         validate(&many[..340], "t").unwrap();
         let whole = [IdMap::new(0, 0, u32::MAX)];
         validate(&whole, "t").unwrap();
+    }
+
+    #[test]
+    fn whole_maps_parse_line_by_line() {
+        let maps = parse_map("0 1000 1\n\n  1 100000 65536  \n").unwrap();
+        assert_eq!(
+            maps,
+            vec![IdMap::single(0, 1000), IdMap::new(1, 100000, 65536)]
+        );
+        let e = parse_map("0 1000 1\n1 2").unwrap_err();
+        assert!(e.to_string().contains("line 2"), "{e}");
+        assert!(parse_map("").unwrap().is_empty());
     }
 
     #[test]

@@ -187,12 +187,7 @@ fn id_map(
 ) -> PyResult<Vec<mntns::idmap::IdMap>> {
     let line = |text: &str| text.trim().parse::<mntns::idmap::IdMap>().or_raise(py);
     if let Ok(s) = obj.cast::<PyString>() {
-        return s
-            .to_cow()?
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(line)
-            .collect();
+        return mntns::idmap::parse_map(&s.to_cow()?).or_raise(py);
     }
     if obj.is_instance_of::<PyBytes>() {
         return Err(type_error(

@@ -574,7 +574,23 @@ static void listing(const char *scratch) {
     stop_helper(h);
 }
 
+/* As nobody: a user namespace of its own, then the maps written with mntns_write_id_maps
+ * (only the caller's own ids, setgroups denied first); bad maps are refused up front. */
+static void write_maps_as_nobody(const char *scratch) {
+    (void)scratch;
+    CHECK_ERR(mntns_write_id_maps(0, "0 65534", NULL, 0), EINVAL, "uid_map line 1");
+    CHECK_ERR(mntns_write_id_maps(0, "0 1 5\n3 9 5", NULL, 0), EINVAL, "overlap");
+    CHECK_ERR(mntns_write_id_maps(0, "0 65534 1", "0 65534 1", 2), EINVAL, "allow_setgroups");
+    CHECK_OK(mntns_unshare(MNTNS_NS_USER));
+    CHECK(getuid() == 65534); /* the overflow id until the map exists */
+    CHECK_OK(mntns_write_id_maps(0, "0 65534 1", "0 65534 1", 0));
+    CHECK(getuid() == 0 && getgid() == 0);
+    /* Each map can be written once. */
+    CHECK_ERR(mntns_write_id_maps(0, "0 65534 1", NULL, 1), EPERM, "uid_map");
+}
+
 int main(void) {
+    RUN(write_maps_as_nobody, MODE_NOBODY);
     RUN(constants_are_clone_flags, MODE_PLAIN);
     RUN(ids_match_readlink, MODE_PLAIN | BOTH | MODE_NOBODY);
     RUN(id_errors, MODE_PLAIN | MODE_ROOTLESS);

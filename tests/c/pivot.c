@@ -97,7 +97,37 @@ static void refusals(const char *scratch) {
     CHECK(access(scratch, F_OK) == 0);
 }
 
+/* mntns_pivot_root_with: "/" made rprivate (not rslave) before the pivot, so the new root's
+ * mount shows no propagation at all; other propagation values are refused. */
+static void private_propagation(const char *scratch) {
+    char root[PATH_MAX];
+    join(root, sizeof root, scratch, "root");
+    make_root(root, 1);
+    CHECK_ERR(mntns_pivot_root_with(root, NULL, MNTNS_PROPAGATION_SHARED), EINVAL,
+              "MNTNS_PROPAGATION_SLAVE or MNTNS_PROPAGATION_PRIVATE");
+    CHECK_ERR(mntns_pivot_root_with(NULL, NULL, MNTNS_PROPAGATION_PRIVATE), EINVAL, "new_root");
+    CHECK_OK(mntns_pivot_root_with(root, "old", MNTNS_PROPAGATION_PRIVATE));
+    CHECK(access("/marker", F_OK) == 0);
+    /* The new root has no /proc; under valgrind (no statmount) the table comes from
+     * mountinfo, so bring the old root's /proc along. It is private too. */
+    CHECK(mkdir("/proc", 0555) == 0);
+    /* (mount(2) itself: under valgrind, without open_tree, mntns_bind needs /proc.) */
+    CHECK(mount("/old/proc", "/proc", NULL, MS_BIND | MS_REC, NULL) == 0);
+    mntns_mounts *table = NULL;
+    CHECK_OK(mntns_mounts_read(0, &table));
+    size_t n = mntns_mounts_count(table);
+    for (size_t i = 0; i < n; i++) {
+        struct mntns_mount m;
+        CHECK_OK(mntns_mounts_get(table, i, &m));
+        CHECK(m.shared == 0 && m.master == 0);
+    }
+    mntns_mounts_free(table);
+    CHECK_OK(mntns_unmount("/old", MNTNS_UNMOUNT_DETACH));
+    finish_case_now();
+}
+
 int main(void) {
+    RUN(private_propagation, BOTH);
     RUN(keep_old_root, BOTH);
     RUN(detach_old_root, BOTH);
     RUN(plain_non_utf8_root, BOTH);

@@ -827,9 +827,15 @@ static void free_kills_running_child(const char *scratch) {
         CHECK(read(p[0], buf, sizeof buf - 1) > 0); /* the command runs */
         close(p[0]);
         /* The command's processes (a PID namespace's init never execs: it has the
-         * caller's environment, without the mark). */
-        int before = count_marked(mark);
-        CHECK(before == (pidns ? 3 : 1));
+         * caller's environment, without the mark). "started" is printed before the
+         * last exec, and a process in the middle of fork or execve shows no environment
+         * for a moment, so the count may take a little while to settle. */
+        int want = pidns ? 3 : 1, before = count_marked(mark);
+        for (int tries = 0; before != want && tries < 500; tries++) {
+            usleep(10000);
+            before = count_marked(mark);
+        }
+        CHECK(before == want);
         pid_t pid = 0;
         CHECK_OK(mntns_child_pid(child, &pid));
         CHECK(pid > 0 && kill(pid, 0) == 0);

@@ -51,7 +51,12 @@ def children():
     """Pids of this process's children (of every thread), reaped or not yet."""
     found = []
     for task in os.listdir("/proc/self/task"):
-        found += Path(f"/proc/self/task/{task}/children").read_text().split()
+        try:
+            found += Path(f"/proc/self/task/{task}/children").read_text().split()
+        except FileNotFoundError:
+            # A thread that was joined may still be leaving the kernel's task list; its
+            # children (if any) are re-parented to a live thread, listed there.
+            pass
     return found
 
 

@@ -1213,6 +1213,18 @@ int mntns_sandbox_set_new_session(struct mntns_sandbox *sb, int yes);
 // `sb` is NULL or a live handle used by no other thread.
 int mntns_sandbox_set_no_new_privs(struct mntns_sandbox *sb, int yes);
 
+// With `yes` 1 (the default), the command starts with SIGPIPE and SIGXFSZ at their default
+// action even when the caller ignores them (an ignored signal stays ignored across
+// `exec`; Rust and Python runtimes ignore these, and a C program may too), as Rust's
+// `Command` and Python's `subprocess` do. 0 passes the caller's dispositions on unchanged.
+// Signals the caller handles always start at their default.
+//
+// Returns 0, or `-EINVAL` for a NULL `sb` or `yes` other than 0 or 1.
+//
+// # Safety
+// `sb` is NULL or a live handle used by no other thread.
+int mntns_sandbox_set_restore_signals(struct mntns_sandbox *sb, int yes);
+
 // With `yes` 1, `mntns_sandbox_spawn` returns once the sandbox is set up, before its
 // command runs: its namespaces can be read or joined meanwhile, however quickly the command
 // would exit; `mntns_child_resume` runs the command. 0 (the default) runs it at once.

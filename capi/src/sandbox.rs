@@ -962,6 +962,30 @@ pub unsafe extern "C" fn mntns_sandbox_set_no_new_privs(
     })
 }
 
+/// With `yes` 1 (the default), the command starts with SIGPIPE and SIGXFSZ at their default
+/// action even when the caller ignores them (an ignored signal stays ignored across
+/// `exec`; Rust and Python runtimes ignore these, and a C program may too), as Rust's
+/// `Command` and Python's `subprocess` do. 0 passes the caller's dispositions on unchanged.
+/// Signals the caller handles always start at their default.
+///
+/// Returns 0, or `-EINVAL` for a NULL `sb` or `yes` other than 0 or 1.
+///
+/// # Safety
+/// `sb` is NULL or a live handle used by no other thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mntns_sandbox_set_restore_signals(
+    sb: *mut mntns_sandbox,
+    yes: c_int,
+) -> c_int {
+    guard("mntns_sandbox_set_restore_signals", |call| {
+        // SAFETY: the caller's contract.
+        let sb = unsafe { handle(call, sb) }?;
+        let yes = call.boolean(yes, "yes")?;
+        sb.change(|s| s.restore_signals(yes));
+        Ok(0)
+    })
+}
+
 /// With `yes` 1, `mntns_sandbox_spawn` returns once the sandbox is set up, before its
 /// command runs: its namespaces can be read or joined meanwhile, however quickly the command
 /// would exit; `mntns_child_resume` runs the command. 0 (the default) runs it at once.

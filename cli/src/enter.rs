@@ -10,7 +10,6 @@
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
-use std::process::ExitCode;
 
 use mntns::{Errno, Error, Namespaces, NsSource, Pid};
 
@@ -71,7 +70,7 @@ pub struct Args {
 /// Exit status when entering failed.
 const SETUP_FAILED: u8 = 125;
 
-pub fn run(args: Args) -> ExitCode {
+pub fn run(args: Args) -> u8 {
     let kinds = match kinds(&args) {
         Ok(kinds) => kinds,
         Err(e) => return fail(&e, SETUP_FAILED),
@@ -113,14 +112,14 @@ fn kinds(args: &Args) -> Result<Namespaces, Error> {
     Ok(kinds)
 }
 
-fn fail(e: &Error, code: u8) -> ExitCode {
+fn fail(e: &Error, code: u8) -> u8 {
     eprintln!("mntns: {e}");
-    ExitCode::from(code)
+    code
 }
 
 /// Replaces this process with `command` (searched in `$PATH`); returns only on failure,
 /// with 127 for a command that does not exist and 126 for one that cannot be run.
-fn exec(command: &[OsString]) -> ExitCode {
+fn exec(command: &[OsString]) -> u8 {
     let err = std::process::Command::new(&command[0])
         .args(&command[1..])
         .exec();
@@ -131,7 +130,7 @@ fn exec(command: &[OsString]) -> ExitCode {
 
 /// Forks; the child runs `command` (so it is in the joined pid and time namespaces), this
 /// process waits and exits as the child did (dying of the same signal if it was killed).
-fn run_in_child(command: &[OsString]) -> ExitCode {
+fn run_in_child(command: &[OsString]) -> u8 {
     // SAFETY: this process is single-threaded; the child only execs (or exits).
     let pid = unsafe { libc::fork() };
     if pid < 0 {
@@ -159,7 +158,7 @@ fn run_in_child(command: &[OsString]) -> ExitCode {
             libc::signal(sig, libc::SIG_DFL);
             libc::raise(sig);
         }
-        return ExitCode::from(128 + sig as u8);
+        return 128 + sig as u8;
     }
-    ExitCode::from(libc::WEXITSTATUS(status) as u8)
+    libc::WEXITSTATUS(status) as u8
 }

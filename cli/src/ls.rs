@@ -1,7 +1,5 @@
 //! `mntns ls`: the lsns view of namespaces.
 
-use std::process::ExitCode;
-
 use mntns::columns::NsColumn;
 use mntns::ns::{ListOptions, namespaces_with};
 use mntns::{Error, NsKind, Pid};
@@ -69,7 +67,7 @@ fn parse_columns(s: &str) -> Result<Columns, String> {
         .map_err(|e| e.hint().unwrap_or("bad column list").to_owned())
 }
 
-pub fn run(args: Args) -> Result<ExitCode, Error> {
+pub fn run(args: Args) -> Result<u8, Error> {
     let columns = args
         .columns
         .map_or_else(|| NsColumn::DEFAULT.to_vec(), |c| c.0);
@@ -105,5 +103,5 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         table.render_text(!args.no_headings, &mut out);
     }
     crate::output::write_stdout(&out)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }

@@ -3,7 +3,6 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use mntns::columns::{MountColumn, MountFilter};
 use mntns::table::{mounts_of_namespace_with, mounts_with};
@@ -98,7 +97,7 @@ fn open_namespace(arg: &OsString) -> Result<NsFd, Error> {
     NsFd::open(std::path::Path::new(arg))
 }
 
-pub fn run(args: Args) -> Result<ExitCode, Error> {
+pub fn run(args: Args) -> Result<u8, Error> {
     let columns = match args.columns {
         Some(c) => c.0,
         None if args.json => MountColumn::DEFAULT_JSON.to_vec(),
@@ -131,7 +130,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
     }
     // findmnt: nothing printed and exit status 1 when no mount matches.
     if out_table.is_empty() {
-        return Ok(ExitCode::from(1));
+        return Ok(1);
     }
     let mut out = Vec::with_capacity(table.len() * 96);
     if args.json {
@@ -140,5 +139,5 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
         out_table.render_text(!args.no_headings, &mut out);
     }
     crate::output::write_stdout(&out)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }

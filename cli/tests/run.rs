@@ -151,6 +151,56 @@ fn mounts_follow_command_line_order(ctx: &Ctx) {
     assert_eq!(stdout(&o), "");
 }
 
+/// The command skips the Rust runtime's start-up (see `main` in cli/src/main.rs) and does
+/// what of it matters itself: closed standard descriptors are opened on /dev/null (so the
+/// command's own files never take their numbers), and the command starts with no signal
+/// ignored although mntns ignores SIGPIPE.
+fn standard_fds_and_signals_without_the_runtime(ctx: &Ctx) {
+    use std::os::unix::process::CommandExt;
+    let out = ctx.dir("out");
+    let mut cmd = mntns();
+    cmd.args([
+        "run",
+        "--bind",
+        out.to_str().unwrap(),
+        "/out",
+        "--",
+        "sh",
+        "-c",
+    ]);
+    // (The shell's descriptors are read before any redirection: a shell redirects its own
+    // around a builtin or a compound command, and dash even around a command it vforks.)
+    cmd.arg(
+        "for fd in 0 1 2; do echo \"$fd $(readlink /proc/$$/fd/$fd)\" >> /out/fds; done; \
+         grep SigIgn /proc/$$/status > /out/ignored",
+    );
+    // SAFETY: only close(2) between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            for fd in 0..3 {
+                libc::close(fd);
+            }
+            Ok(())
+        });
+    }
+    let status = cmd.status().unwrap();
+    assert!(status.success(), "{status}");
+    let fds = std::fs::read_to_string(out.join("fds")).unwrap();
+    assert_eq!(fds, "0 /dev/null\n1 /dev/null\n2 /dev/null\n");
+    // Ignored: what this process ignores (inherited, as exec keeps it), less SIGPIPE and
+    // SIGXFSZ, which the sandbox sets back to their default.
+    let mine = std::fs::read_to_string("/proc/self/status").unwrap();
+    let mine = mine
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:\t"))
+        .unwrap();
+    let mine = u64::from_str_radix(mine, 16).unwrap();
+    let bit = |sig: i32| 1u64 << (sig - 1);
+    let want = mine & !bit(libc::SIGPIPE) & !bit(libc::SIGXFSZ);
+    let ignored = std::fs::read_to_string(out.join("ignored")).unwrap();
+    assert_eq!(ignored, format!("SigIgn:\t{want:016x}\n"));
+}
+
 fn json_status_fd(_ctx: &Ctx) {
     let mut fds = [0; 2];
     // SAFETY: fds is an array of two ints; the write end stays inheritable for mntns.
@@ -478,6 +528,7 @@ fn main() {
         case!(exit_statuses, BOTH),
         case!(explain_prints_steps_and_does_nothing, BOTH),
         case!(mounts_follow_command_line_order, BOTH),
+        case!(standard_fds_and_signals_without_the_runtime, BOTH),
         case!(json_status_fd, BOTH),
         case!(signals_reach_the_command, BOTH),
         case!(roots_from_dir_tar_and_nothing, BOTH),

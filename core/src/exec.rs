@@ -1060,6 +1060,14 @@ fn reset_signals(a: &ChildArgs<'_>) -> Result<(), i32> {
             }
         }
     }
+    if a.plan.restore_signals {
+        for sig in [libc::SIGPIPE, libc::SIGXFSZ] {
+            // SAFETY: setting a disposition in the single-threaded child before exec.
+            if unsafe { libc::signal(sig, libc::SIG_DFL) } == libc::SIG_ERR {
+                return Err(errno());
+            }
+        }
+    }
     // SAFETY: restoring the mask the parent had before the clone.
     let rc = unsafe { libc::sigprocmask(libc::SIG_SETMASK, &a.old_mask, std::ptr::null_mut()) };
     if rc != 0 { Err(errno()) } else { Ok(()) }

@@ -233,6 +233,7 @@ pub struct Plan {
     pub(crate) pass_fds: Vec<(RawFd, RawFd)>,
     pub(crate) new_session: bool,
     pub(crate) no_new_privs: bool,
+    pub(crate) restore_signals: bool,
     pub(crate) die_with_parent: bool,
     pub(crate) rootless: bool,
     pub(crate) paused: bool,
@@ -450,6 +451,12 @@ impl fmt::Display for Plan {
             line(f, "prctl(PR_SET_NO_NEW_PRIVS, 1)")?;
         }
         line(f, "close every descriptor but 0, 1, 2 and the passed ones")?;
+        if self.restore_signals {
+            line(
+                f,
+                "signal(SIGPIPE and SIGXFSZ, SIG_DFL)   # runtimes ignore them; exec would keep that",
+            )?;
+        }
         if self.namespaces.contains(Namespaces::PID) {
             line(
                 f,
@@ -1269,6 +1276,7 @@ impl<'s> Compiler<'s> {
             pass_fds: spec.pass_fds.clone(),
             new_session: spec.new_session,
             no_new_privs: spec.no_new_privs,
+            restore_signals: spec.restore_signals,
             die_with_parent: spec.die_with_parent,
             rootless: self.rootless,
             paused: spec.paused,

@@ -241,6 +241,7 @@ pub struct Spec {
     pub(crate) pass_fds: Vec<(RawFd, RawFd)>,
     pub(crate) new_session: bool,
     pub(crate) no_new_privs: bool,
+    pub(crate) restore_signals: bool,
     pub(crate) die_with_parent: bool,
     pub(crate) keep_old_root: Option<PathBuf>,
     pub(crate) clone_mode: CloneMode,
@@ -272,6 +273,7 @@ impl Spec {
             pass_fds: Vec::new(),
             new_session: false,
             no_new_privs: false,
+            restore_signals: true,
             die_with_parent: true,
             keep_old_root: None,
             clone_mode: CloneMode::Auto,
@@ -476,6 +478,20 @@ impl Spec {
     /// Sets `PR_SET_NO_NEW_PRIVS`: setuid binaries and file capabilities grant nothing.
     pub fn no_new_privs(mut self, yes: bool) -> Spec {
         self.no_new_privs = yes;
+        self
+    }
+
+    /// Sets SIGPIPE and SIGXFSZ back to their default action in the command, on by default.
+    ///
+    /// A signal the caller ignores stays ignored across `exec`, and language runtimes
+    /// ignore these two for themselves: Rust ignores SIGPIPE, Python SIGPIPE and SIGXFSZ.
+    /// Without the reset, a command spawned from such a program would see `EPIPE` where
+    /// a shell pipeline expects it to die (`yes | head -1` printing "Broken pipe"). This is
+    /// what Rust's `Command` and Python's `subprocess` (`restore_signals=True`) do. Other
+    /// ignored signals (`nohup`'s SIGHUP) are inherited either way, and handled ones always
+    /// start at their default.
+    pub fn restore_signals(mut self, yes: bool) -> Spec {
+        self.restore_signals = yes;
         self
     }
 

@@ -1025,6 +1025,50 @@ fn process_attributes(_ctx: &Ctx) {
     );
 }
 
+/// Signals the caller ignores stay ignored across exec, except SIGPIPE and SIGXFSZ (which
+/// language runtimes ignore for themselves): `restore_signals`, on by default, sets those
+/// two back to their default in the command, on every clone path and under a PID
+/// namespace's init; `restore_signals(false)` passes them on.
+fn restore_signals(_ctx: &Ctx) {
+    let bit = |sig: i32| 1u64 << (sig - 1);
+    for sig in [libc::SIGPIPE, libc::SIGXFSZ, libc::SIGHUP] {
+        // SAFETY: setting a disposition in this single-threaded case process.
+        assert_ne!(unsafe { libc::signal(sig, libc::SIG_IGN) }, libc::SIG_ERR);
+    }
+    let ignored = |plan: &Plan| {
+        let out = sh(plan, "grep SigIgn /proc/self/status");
+        let hex = out.trim().strip_prefix("SigIgn:\t").unwrap().to_owned();
+        u64::from_str_radix(&hex, 16).unwrap()
+    };
+    let all = bit(libc::SIGPIPE) | bit(libc::SIGXFSZ) | bit(libc::SIGHUP);
+    for (mode, extra) in [
+        (CloneMode::Vfork, Namespaces::empty()),
+        (CloneMode::Fork, Namespaces::empty()),
+        (CloneMode::Auto, Namespaces::PID),
+    ] {
+        let spec = Spec::host().clone_mode(mode).namespaces(extra);
+        let got = ignored(&spec.clone().plan().unwrap());
+        assert_eq!(got & all, bit(libc::SIGHUP), "{mode:?} {extra:?}: {got:#x}");
+        let got = ignored(&spec.restore_signals(false).plan().unwrap());
+        assert_eq!(
+            got & all,
+            all,
+            "{mode:?} {extra:?}, restore_signals(false): {got:#x}"
+        );
+    }
+    let plan = Spec::host().plan().unwrap().to_string();
+    assert!(
+        plan.contains("signal(SIGPIPE and SIGXFSZ, SIG_DFL)"),
+        "{plan}"
+    );
+    let plan = Spec::host()
+        .restore_signals(false)
+        .plan()
+        .unwrap()
+        .to_string();
+    assert!(!plan.contains("SIGPIPE"), "{plan}");
+}
+
 /// A sandbox started paused is set up and waits before its command: its namespaces can be
 /// read however short-lived the command, and resume() runs it (or reports its failure).
 fn start_paused_and_resume(_ctx: &Ctx) {
@@ -1075,6 +1119,7 @@ fn main() {
     mntns_testkit::main(&[
         case!(start_paused_and_resume, BOTH),
         case!(process_attributes, BOTH),
+        case!(restore_signals, BOTH),
         case!(tmpfs_limits_inside, BOTH),
         case!(fallbacks_without_new_syscalls, BOTH),
         case!(host_default_root_runs_commands, BOTH),

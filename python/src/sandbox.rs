@@ -495,8 +495,8 @@ static TIMEOUT_EXPIRED: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 impl PySandbox {
     #[new]
     #[pyo3(
-        signature = (*, root=None, base=None, namespaces=None, hostname=None, uid=None, gid=None, uid_map=None, gid_map=None, setgroups=false, env=None, clearenv=false, setenv=None, unsetenv=None, cwd=None, new_session=false, no_new_privs=false, die_with_parent=true, keep_old_root=None, clone_mode=None, start_paused=false),
-        text_signature = "(*, root=None, base=None, namespaces=0, hostname=None, uid=None, gid=None, uid_map=None, gid_map=None, setgroups=False, env=None, clearenv=False, setenv=None, unsetenv=None, cwd=None, new_session=False, no_new_privs=False, die_with_parent=True, keep_old_root=None, clone_mode=None, start_paused=False)"
+        signature = (*, root=None, base=None, namespaces=None, hostname=None, uid=None, gid=None, uid_map=None, gid_map=None, setgroups=false, env=None, clearenv=false, setenv=None, unsetenv=None, cwd=None, new_session=false, no_new_privs=false, restore_signals=true, die_with_parent=true, keep_old_root=None, clone_mode=None, start_paused=false),
+        text_signature = "(*, root=None, base=None, namespaces=0, hostname=None, uid=None, gid=None, uid_map=None, gid_map=None, setgroups=False, env=None, clearenv=False, setenv=None, unsetenv=None, cwd=None, new_session=False, no_new_privs=False, restore_signals=True, die_with_parent=True, keep_old_root=None, clone_mode=None, start_paused=False)"
     )]
     #[allow(clippy::too_many_arguments)] // one per keyword argument of the Python call
     fn new(
@@ -517,6 +517,7 @@ impl PySandbox {
         cwd: Option<&Bound<'_, PyAny>>,
         new_session: bool,
         no_new_privs: bool,
+        restore_signals: bool,
         die_with_parent: bool,
         keep_old_root: Option<&Bound<'_, PyAny>>,
         clone_mode: Option<&Bound<'_, PyAny>>,
@@ -662,6 +663,7 @@ impl PySandbox {
         spec = spec
             .new_session(new_session)
             .no_new_privs(no_new_privs)
+            .restore_signals(restore_signals)
             .die_with_parent(die_with_parent)
             .start_paused(start_paused);
         Ok(PySandbox { spec, root, base })

@@ -282,6 +282,26 @@ static void process_setters(const char *scratch) {
        out, sizeof out);
     CHECK_OUT(out, "NoNewPrivs:0\nmember\n");
 
+    /* Ignored here, as a Rust or Python host ignores them: SIGPIPE and SIGXFSZ start at
+     * their default in the command; SIGHUP stays ignored (as with nohup). With
+     * restore_signals 0, all three stay ignored. */
+    const unsigned long long pipe_xfsz = (1ull << (SIGPIPE - 1)) | (1ull << (SIGXFSZ - 1));
+    const unsigned long long hup = 1ull << (SIGHUP - 1);
+    CHECK(signal(SIGPIPE, SIG_IGN) != SIG_ERR && signal(SIGXFSZ, SIG_IGN) != SIG_ERR &&
+          signal(SIGHUP, SIG_IGN) != SIG_ERR);
+    for (int restore = 1; restore >= 0; restore--) {
+        if (!restore)
+            CHECK_OK(mntns_sandbox_set_restore_signals(sb, 0));
+        sh(sb, "grep SigIgn /proc/self/status | cut -f2", out, sizeof out);
+        unsigned long long ignored = strtoull(out, NULL, 16);
+        CHECK((ignored & hup) == hup);
+        CHECK((ignored & pipe_xfsz) == (restore ? 0 : pipe_xfsz));
+    }
+    CHECK_OK(mntns_sandbox_set_restore_signals(sb, 1));
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGXFSZ, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+
     /* An empty environment plus what is set. */
     CHECK_OK(mntns_sandbox_clearenv(sb));
     CHECK_OK(mntns_sandbox_setenv(sb, "ONLY", "1"));
@@ -549,6 +569,7 @@ static void setter_refusals(const char *scratch) {
     CHECK_ERR(mntns_sandbox_pass_fd(NULL, 0, 3), EINVAL, "sb is NULL");
     CHECK_ERR(mntns_sandbox_set_new_session(NULL, 1), EINVAL, "sb is NULL");
     CHECK_ERR(mntns_sandbox_set_no_new_privs(NULL, 1), EINVAL, "sb is NULL");
+    CHECK_ERR(mntns_sandbox_set_restore_signals(NULL, 1), EINVAL, "sb is NULL");
     CHECK_ERR(mntns_sandbox_set_die_with_parent(NULL, 1), EINVAL, "sb is NULL");
     CHECK_ERR(mntns_sandbox_set_keep_old_root(NULL, NULL), EINVAL, "sb is NULL");
     CHECK_ERR(mntns_sandbox_set_root_propagation(NULL, MNTNS_PROPAGATION_SLAVE), EINVAL, "sb is NULL");
@@ -602,6 +623,7 @@ static void setter_refusals(const char *scratch) {
     CHECK_ERR(mntns_sandbox_set_stdio(sb, -1, -1, INT_MIN), EBADF, "err_fd -2147483648");
     CHECK_ERR(mntns_sandbox_pass_fd(sb, -1, 3), EBADF, "fd -1 is not an open file descriptor");
     CHECK_ERR(mntns_sandbox_set_new_session(sb, 2), EINVAL, "yes must be 0 or 1, not 2");
+    CHECK_ERR(mntns_sandbox_set_restore_signals(sb, -1), EINVAL, "yes must be 0 or 1, not -1");
     CHECK_ERR(mntns_sandbox_set_no_new_privs(sb, -1), EINVAL, "yes must be 0 or 1, not -1");
     CHECK_ERR(mntns_sandbox_set_die_with_parent(sb, 7), EINVAL, "yes must be 0 or 1, not 7");
     CHECK_ERR(mntns_sandbox_set_id_maps(sb, "0 0 1", "0 0 1", 2, 0, 0), EINVAL, "allow_setgroups must be 0 or 1, not 2");

@@ -274,6 +274,25 @@ def test_cwd_session_no_new_privs(inside):
     assert plain == ["/", "NoNewPrivs:", "0"]
 
 
+def test_restore_signals(inside):
+    # Python ignores SIGPIPE and SIGXFSZ for itself; as with subprocess, the command starts
+    # with them at their default (a pipeline ends quietly), unless restore_signals=False.
+    pipe_xfsz = (1 << (signal.SIGPIPE - 1)) | (1 << (signal.SIGXFSZ - 1))
+    script = "grep SigIgn /proc/self/status; yes | head -1"
+
+    def case():
+        assert signal.getsignal(signal.SIGPIPE) == signal.SIG_IGN
+        restored = mntns.Sandbox().run(["sh", "-c", script], capture_output=True)
+        kept = mntns.Sandbox(restore_signals=False).run(["sh", "-c", script], capture_output=True)
+        return [(r.stdout.decode(), r.stderr.decode()) for r in (restored, kept)]
+
+    (out, err), (kept_out, kept_err) = inside(case)
+    ignored = int(out.split()[1], 16)
+    assert ignored & pipe_xfsz == 0 and out.split()[2] == "y" and err == ""
+    assert int(kept_out.split()[1], 16) & pipe_xfsz == pipe_xfsz
+    assert "Broken pipe" in kept_err
+
+
 def test_relative_cwd_is_refused_when_planned():
     sandbox = mntns.Sandbox(cwd="tmp")
     with pytest.raises(ValueError, match="absolute") as e:

@@ -385,6 +385,7 @@ class Sandbox:
         cwd: Optional[_Path] = None,
         new_session: bool = False,
         no_new_privs: bool = False,
+        restore_signals: bool = True,
         die_with_parent: bool = True,
         keep_old_root: Optional[_Path] = None,
         clone_mode: Optional[str] = None,

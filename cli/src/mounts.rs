@@ -139,5 +139,10 @@ pub fn run(args: Args) -> Result<u8, Error> {
         out_table.render_text(!args.no_headings, &mut out);
     }
     crate::output::write_stdout(&out)?;
+    // The process exits next: its memory goes back with it. Freeing the tables first, one
+    // allocation per cell and per mount, would cost about 5 % of the command for 5,000
+    // mounts.
+    std::mem::forget(out_table);
+    std::mem::forget(table);
     Ok(0)
 }

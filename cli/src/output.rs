@@ -60,7 +60,7 @@ impl<'a> Table<'a> {
             widths[i % n] = widths[i % n].max(width);
             spans.push((start, text.len(), width));
         }
-        let pad = |out: &mut Vec<u8>, k: usize| out.extend(std::iter::repeat_n(b' ', k));
+        let pad = |out: &mut Vec<u8>, k: usize| out.resize(out.len() + k, b' ');
         let emit = |out: &mut Vec<u8>, col: usize, bytes: &[u8], width: usize| {
             let c = &self.columns[col];
             let last = col + 1 == n;

@@ -527,18 +527,18 @@ pub fn merged_options(vfs: &[u8], fs: &[u8]) -> Vec<u8> {
     if vfs == fs {
         return vfs.to_vec();
     }
-    let options = || {
-        vfs.split(|&b| b == b',')
-            .chain(fs.split(|&b| b == b','))
-            .map(|opt| (opt, opt.split(|&b| b == b'=').next().unwrap_or(opt)))
-    };
-    let ro = options().any(|(_, name)| name == b"ro");
+    // One pass: "rw" goes in front and becomes "ro" when an "ro" turns up.
     let mut out = Vec::with_capacity(vfs.len() + fs.len() + 1);
-    out.extend_from_slice(if ro { b"ro" } else { b"rw" });
-    for (opt, name) in options() {
-        if !matches!(name, b"" | b"rw" | b"ro") {
-            out.push(b',');
-            out.extend_from_slice(opt);
+    out.extend_from_slice(b"rw");
+    for opt in vfs.split(|&b| b == b',').chain(fs.split(|&b| b == b',')) {
+        let name = opt.split(|&b| b == b'=').next().unwrap_or(opt);
+        match name {
+            b"ro" => out[..2].copy_from_slice(b"ro"),
+            b"" | b"rw" => {}
+            _ => {
+                out.push(b',');
+                out.extend_from_slice(opt);
+            }
         }
     }
     out

@@ -26,6 +26,7 @@
 use std::collections::{HashMap, HashSet};
 use std::ffi::{CStr, OsStr};
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::ControlFlow;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -327,7 +328,15 @@ pub fn namespaces_with(options: &ListOptions) -> Result<Vec<NamespaceInfo>> {
     let mut names = UserNames::default();
     let mut out = Vec::with_capacity(found.entries.len());
     let mut scratch = Vec::new();
-    for mut entry in found.entries {
+    // In lsns's order (by inode number; kinds break ties): sort the keys, then move each
+    // entry once, rather than sort the finished records (hundreds of bytes each).
+    let mut order: Vec<(u64, NsKind, usize)> = (found.entries.iter().enumerate())
+        .map(|(i, e)| (e.ino, e.kind, i))
+        .collect();
+    order.sort_unstable();
+    let mut entries: Vec<Option<Entry>> = found.entries.into_iter().map(Some).collect();
+    for (_, _, i) in order {
+        let mut entry = entries[i].take().expect("each entry is taken once");
         if let Some(only) = &only
             && !only
                 .iter()
@@ -386,7 +395,6 @@ pub fn namespaces_with(options: &ListOptions) -> Result<Vec<NamespaceInfo>> {
         }
         out.push(info);
     }
-    out.sort_by_key(|n| (n.id.inode(), n.id.kind()));
     Ok(out)
 }
 
@@ -523,7 +531,42 @@ impl NsFd {
 #[derive(Default)]
 struct Found {
     entries: Vec<Entry>,
-    index: HashMap<(NsKind, u64), usize>,
+    index: HashMap<(NsKind, u64), usize, BuildHasherDefault<InodeHasher>>,
+}
+
+/// The hasher of [`Found::index`]: keys are namespace inode numbers the kernel hands out,
+/// not input an attacker chooses, so SipHash's flooding resistance buys nothing, and it
+/// was a third of the instructions `mntns ls -o NS,TYPE,NPROCS,PID` ran. A multiply and
+/// rotate per word, as rustc's FxHasher does.
+#[derive(Default)]
+struct InodeHasher(u64);
+
+impl Hasher for InodeHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.write_u64(u64::from(byte));
+    }
+
+    fn write_usize(&mut self, word: usize) {
+        self.write_u64(word as u64);
+    }
+
+    fn write_isize(&mut self, word: isize) {
+        self.write_u64(word as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 struct Entry {

@@ -559,8 +559,15 @@ pub unsafe extern "C" fn mntns_write_id_maps(
             }
             // SAFETY: the caller's contract.
             let text = unsafe { call.text(text, name) }?;
-            mntns::idmap::parse_map(text)
-                .map_err(|e| call.invalid(format!("{name} {}", e.hint().unwrap_or("is not a map"))))
+            let map = mntns::idmap::parse_map(text).map_err(|e| {
+                call.invalid(format!("{name} {}", e.hint().unwrap_or("is not a map")))
+            })?;
+            if map.is_empty() {
+                return Err(call.invalid(format!(
+                    "{name} has no line (NULL leaves that map unwritten)"
+                )));
+            }
+            Ok(map)
         };
         let uid = parse(uid_map, "uid_map")?;
         let gid = parse(gid_map, "gid_map")?;

@@ -580,6 +580,7 @@ static void write_maps_as_nobody(const char *scratch) {
     (void)scratch;
     CHECK_ERR(mntns_write_id_maps(0, "0 65534", NULL, 0), EINVAL, "uid_map line 1");
     CHECK_ERR(mntns_write_id_maps(0, "0 1 5\n3 9 5", NULL, 0), EINVAL, "overlap");
+    CHECK_ERR(mntns_write_id_maps(0, NULL, "\n", 0), EINVAL, "gid_map has no line");
     CHECK_ERR(mntns_write_id_maps(0, "0 65534 1", "0 65534 1", 2), EINVAL, "allow_setgroups");
     CHECK_OK(mntns_unshare(MNTNS_NS_USER));
     CHECK(getuid() == 65534); /* the overflow id until the map exists */

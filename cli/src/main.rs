@@ -21,7 +21,7 @@ mod run;
 
 use std::ffi::OsString;
 
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Linux mount-namespace isolation from the command line: namespace ids, listings, mount
 /// tables, entering namespaces, and what the host allows.
@@ -128,9 +128,11 @@ fn open_standard_fds() {
 #[cfg_attr(test, allow(dead_code))]
 fn mntns_main() -> u8 {
     let args: Vec<OsString> = std::env::args_os().collect();
+    // `mntns run` starts once per sandbox: the command lines people write skip clap (see
+    // `run::quick`); anything else is parsed below, with the whole tree.
     if args.get(1).is_some_and(|a| a == "run") {
-        if let Some(code) = run_alone(&args[1..]) {
-            std::process::exit(code);
+        if let Some((parsed, order)) = run::quick::parse(&args[2..]) {
+            std::process::exit(run::main(parsed, &order));
         }
     }
     // `mntns run` needs the matches too: its mount options apply in command-line order.
@@ -146,7 +148,7 @@ fn mntns_main() -> u8 {
     let result = match cli.command {
         Command::Run(args) => {
             let sub = matches.subcommand_matches("run").expect("run was matched");
-            std::process::exit(run::main(*args, sub));
+            std::process::exit(run::main(*args, &run::Order::from_matches(sub)));
         }
         Command::Id(args) => id::run(args),
         Command::Ls(args) => ls::run(args),
@@ -163,19 +165,6 @@ fn mntns_main() -> u8 {
             1
         }
     }
-}
-
-/// `mntns run` starts once per sandbox, so its start-up counts: parse its arguments with a
-/// command built from `RunArgs` alone, not the whole tree (every other command's arguments,
-/// help texts and value lists: a quarter of all the instructions a `mntns run` of a minimal
-/// sandbox ran, 695,000 → 510,000 in callgrind). The same definitions, so a command line that parses here parses to the same
-/// values with the whole tree; anything else (`--help`, a usage error) returns `None` and is
-/// parsed again with the whole tree, which prints the usual message.
-fn run_alone(args: &[OsString]) -> Option<i32> {
-    let command = run::RunArgs::augment_args(clap::Command::new("run").bin_name("mntns run"));
-    let matches = command.try_get_matches_from(args).ok()?;
-    let parsed = run::RunArgs::from_arg_matches(&matches).ok()?;
-    Some(run::main(parsed, &matches))
 }
 
 fn completions(shell: clap_complete::Shell) -> Result<u8, mntns::Error> {

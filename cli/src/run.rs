@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 use clap::{ArgAction, ArgMatches, Args};
+
+pub mod quick;
 use mntns::{Base, Identity, MountEntry, Namespaces, NsKind, Root, Size, Spec, TmpfsOptions};
 
 /// Exit status when the sandbox could not be set up (as `env`, `chroot` and `timeout` do).
@@ -22,7 +24,7 @@ pub const EXIT_NOT_FOUND: i32 = 127;
 /// By default the root is a tmpfs holding the host's /usr and /etc (read-only), the bin and
 /// lib links, a fresh /proc, a minimal /dev and a tmpfs /tmp; rootless when not run as
 /// root. Mount options add to that default, in the order given.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Default)]
 #[command(
     after_help = "Examples:\n  mntns run -- sh -c 'mount | grep tmp; readlink /proc/self/ns/mnt'\n  mntns run --tmpfs /scratch:size=1m --ro-bind /srv/data /data -- ls /data\n  mntns run --bare --ro-bind /bin/busybox /bin/sh -- /bin/sh -c 'echo hi'\n  mntns run --rootfs-tar alpine.tar --unshare pid -- /bin/sh\n  mntns run --explain --unshare-all -- true\n\nExit status: the command's (128+N when killed by signal N); 125 when the sandbox could\nnot be set up; 126 when the command cannot be executed; 127 when it is not found."
 )]
@@ -114,8 +116,8 @@ pub struct RunArgs {
 }
 
 /// Runs `mntns run`; returns the exit status.
-pub fn main(args: RunArgs, matches: &ArgMatches) -> i32 {
-    let spec = match spec(&args, matches) {
+pub fn main(args: RunArgs, order: &Order) -> i32 {
+    let spec = match spec(&args, order) {
         Ok(s) => s,
         Err(e) => return fail(&e, EXIT_SETUP),
     };
@@ -191,7 +193,7 @@ fn fail(e: &mntns::Error, code: i32) -> i32 {
 }
 
 /// Builds the spec from the options, mounts in command-line order.
-fn spec(args: &RunArgs, matches: &ArgMatches) -> mntns::Result<Spec> {
+fn spec(args: &RunArgs, order: &Order) -> mntns::Result<Spec> {
     let mut root_tmpfs = TmpfsOptions::new().mode(0o755);
     if let Some(size) = &args.root_size {
         root_tmpfs = root_tmpfs.size(Size::parse(size)?);
@@ -227,7 +229,7 @@ fn spec(args: &RunArgs, matches: &ArgMatches) -> mntns::Result<Spec> {
     if let Some(h) = &args.hostname {
         spec = spec.hostname(h.clone());
     }
-    for entry in ordered_mounts(args, matches)? {
+    for entry in ordered_mounts(args, order)? {
         spec = spec.mount(entry);
     }
     if let Some(dir) = &args.chdir {
@@ -255,21 +257,55 @@ fn spec(args: &RunArgs, matches: &ArgMatches) -> mntns::Result<Spec> {
         .command(&args.command))
 }
 
+/// Where each mount option appeared on the command line: one entry per occurrence, its
+/// id and a position that orders it among the others. Mount options apply in this order.
+#[derive(Debug, Default)]
+pub struct Order(Vec<(&'static str, usize)>);
+
+impl Order {
+    /// The mount options' ids, with how many values each occurrence takes.
+    const MOUNTS: [(&'static str, usize); 7] = [
+        ("tmpfs", 1),
+        ("bind", 2),
+        ("ro_bind", 2),
+        ("proc", 1),
+        ("dev", 1),
+        ("dir", 1),
+        ("symlink", 2),
+    ];
+
+    /// The order clap saw (the index of each occurrence's first value).
+    pub fn from_matches(m: &ArgMatches) -> Self {
+        let mut order = Order::default();
+        for (id, per) in Self::MOUNTS {
+            for index in m.indices_of(id).into_iter().flatten().step_by(per) {
+                order.push(id, index);
+            }
+        }
+        order
+    }
+
+    fn push(&mut self, id: &'static str, position: usize) {
+        self.0.push((id, position));
+    }
+
+    /// The position of the `n`th occurrence of option `id`.
+    fn at(&self, id: &str, n: usize) -> usize {
+        let mut of_id = self.0.iter().filter(|(i, _)| *i == id);
+        of_id.nth(n).map_or(usize::MAX, |(_, position)| *position)
+    }
+}
+
 /// The mount options as entries, in the order they appear on the command line.
-fn ordered_mounts(args: &RunArgs, m: &ArgMatches) -> mntns::Result<Vec<MountEntry>> {
+fn ordered_mounts(args: &RunArgs, order: &Order) -> mntns::Result<Vec<MountEntry>> {
     let mut out: Vec<(usize, MountEntry)> = Vec::new();
-    let at = |id: &str, i: usize, per: usize| -> usize {
-        m.indices_of(id)
-            .and_then(|mut it| it.nth(i * per))
-            .unwrap_or(usize::MAX)
-    };
     for (i, t) in args.tmpfs.iter().enumerate() {
         let (dest, opts) = match t.split_once(':') {
             Some((d, o)) => (d, TmpfsOptions::parse(o)?),
             None => (t.as_str(), TmpfsOptions::new()),
         };
         out.push((
-            at("tmpfs", i, 1),
+            order.at("tmpfs", i),
             MountEntry::Tmpfs {
                 target: dest.into(),
                 options: opts,
@@ -283,7 +319,7 @@ fn ordered_mounts(args: &RunArgs, m: &ArgMatches) -> mntns::Result<Vec<MountEntr
         for (i, pair) in list.chunks(2).enumerate() {
             if let [src, dst] = pair {
                 out.push((
-                    at(id, i, 2),
+                    order.at(id, i),
                     MountEntry::Bind {
                         source: src.clone(),
                         target: dst.clone(),
@@ -296,14 +332,14 @@ fn ordered_mounts(args: &RunArgs, m: &ArgMatches) -> mntns::Result<Vec<MountEntr
         }
     }
     for (i, p) in args.proc.iter().enumerate() {
-        out.push((at("proc", i, 1), MountEntry::Proc { target: p.clone() }));
+        out.push((order.at("proc", i), MountEntry::Proc { target: p.clone() }));
     }
     for (i, p) in args.dev.iter().enumerate() {
-        out.push((at("dev", i, 1), MountEntry::Dev { target: p.clone() }));
+        out.push((order.at("dev", i), MountEntry::Dev { target: p.clone() }));
     }
     for (i, p) in args.dir.iter().enumerate() {
         out.push((
-            at("dir", i, 1),
+            order.at("dir", i),
             MountEntry::Dir {
                 target: p.clone(),
                 mode: 0o755,
@@ -313,7 +349,7 @@ fn ordered_mounts(args: &RunArgs, m: &ArgMatches) -> mntns::Result<Vec<MountEntr
     for (i, pair) in args.symlink.chunks(2).enumerate() {
         if let [link, dest] = pair {
             out.push((
-                at("symlink", i, 2),
+                order.at("symlink", i),
                 MountEntry::Symlink {
                     link: link.clone(),
                     target: dest.clone(),

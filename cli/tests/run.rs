@@ -81,8 +81,25 @@ fn exit_statuses(_ctx: &Ctx) {
     let o = run(&["--tmpfs", "/x:size=0", "--", "true"]);
     assert_eq!(o.status.code(), Some(125));
     assert!(stderr(&o).contains("\"0\""), "{}", stderr(&o));
-    // Usage errors are clap's (2).
+    // Usage errors are clap's (2), with its message, whichever parser saw the line first.
     assert_eq!(run(&["--no-such-option"]).status.code(), Some(2));
+    for (args, says) in [
+        (
+            &["--uid", "x", "--", "true"][..],
+            "invalid value 'x' for '--uid <UID>'",
+        ),
+        (
+            &["--bare", "--bare", "--", "true"],
+            "'--bare' cannot be used multiple times",
+        ),
+        (&["--bind", "/a", "--", "true"], "--bind <SRC> <DEST>"),
+        (&["--bare"], "<COMMAND>"),
+        (&["--bare", "--"], "<COMMAND>"),
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+    }
 }
 
 fn explain_prints_steps_and_does_nothing(_ctx: &Ctx) {

@@ -9,7 +9,7 @@
 use std::ffi::{CString, OsStr, OsString};
 use std::fmt;
 use std::os::fd::RawFd;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Errno, Error, Result, hints};
@@ -1369,16 +1369,11 @@ fn argv_cstrings(argv: &[OsString]) -> Result<Vec<CString>> {
         .collect()
 }
 
-/// The environment the command gets, as `KEY=VALUE` strings.
+/// The environment the command gets, as `KEY=VALUE` strings: the caller's variables in
+/// their order (unless cleared), less those unset or set, then those set, in the order set.
+/// (The spec keeps set keys unique and apart from unset ones.) Each string is built in one
+/// allocation of its final size: the caller's environment is most of what a plan copies.
 fn environment(spec: &Spec) -> Result<Vec<CString>> {
-    let mut vars: Vec<(OsString, OsString)> = if spec.env.clear {
-        Vec::new()
-    } else {
-        std::env::vars_os().collect()
-    };
-    for key in &spec.env.unset {
-        vars.retain(|(k, _)| k != key);
-    }
     for (key, value) in &spec.env.set {
         let kb = key.as_bytes();
         if kb.is_empty() || kb.contains(&b'=') || kb.contains(&0) {
@@ -1393,18 +1388,23 @@ fn environment(spec: &Spec) -> Result<Vec<CString>> {
                 format!("the value of {key:?} contains a NUL byte"),
             ));
         }
-        vars.retain(|(k, _)| k != key);
-        vars.push((key.clone(), value.clone()));
     }
-    Ok(vars
-        .into_iter()
-        .filter_map(|(k, v)| {
-            let mut kv = k.into_vec();
-            kv.push(b'=');
-            kv.extend_from_slice(v.as_bytes());
-            CString::new(kv).ok()
-        })
-        .collect())
+    let replaced =
+        |key: &OsString| spec.env.unset.contains(key) || spec.env.set.iter().any(|(k, _)| k == key);
+    let pair = |k: &OsStr, v: &OsStr| {
+        let mut kv = Vec::with_capacity(k.len() + v.len() + 2);
+        kv.extend_from_slice(k.as_bytes());
+        kv.push(b'=');
+        kv.extend_from_slice(v.as_bytes());
+        CString::new(kv).ok() // none has a NUL: checked above, or a C string already
+    };
+    let mut env = Vec::new();
+    if !spec.env.clear {
+        let inherited = std::env::vars_os().filter(|(k, _)| !replaced(k));
+        env.extend(inherited.filter_map(|(k, v)| pair(&k, &v)));
+    }
+    env.extend(spec.env.set.iter().filter_map(|(k, v)| pair(k, v)));
+    Ok(env)
 }
 
 /// The directories searched for a command without a slash: the sandbox's PATH.

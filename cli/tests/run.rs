@@ -10,8 +10,16 @@ use std::time::{Duration, Instant};
 
 use mntns_testkit::{BOTH, Ctx, case, host_mount_table};
 
+/// The `mntns` under test: this build's, or the one `MNTNS_TEST_BIN` names (scripts/test
+/// runs these tests again against the static build of scripts/build-cli, which the README's
+/// main job runs).
+fn mntns_path() -> std::path::PathBuf {
+    std::env::var_os("MNTNS_TEST_BIN")
+        .map_or_else(|| env!("CARGO_BIN_EXE_mntns").into(), Into::into)
+}
+
 fn mntns() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mntns"))
+    Command::new(mntns_path())
 }
 
 fn run(args: &[&str]) -> Output {
@@ -409,7 +417,7 @@ fn injected_failures_at_every_step(_ctx: &Ctx) {
                 "-e",
                 &format!("inject=mount:error=ENOSPC:when={when}"),
             ])
-            .arg(env!("CARGO_BIN_EXE_mntns"))
+            .arg(mntns_path())
             .args(["run", "--", "true"])
             .output()
             .unwrap();
@@ -458,7 +466,7 @@ fn injected_failures_at_every_step(_ctx: &Ctx) {
             .args(["-f", "-o", "/dev/null"])
             .args(&filter)
             .args(["-e", &format!("inject={syscall}:error={errno}:when={when}")])
-            .arg(env!("CARGO_BIN_EXE_mntns"))
+            .arg(mntns_path())
             .arg("run")
             .args(*args)
             .output()

@@ -79,9 +79,11 @@ struct Bench<'a> {
 /// Runs every bench `rounds` times, interleaved, and returns the median of each.
 fn interleave(opts: &Opts, benches: &mut [Bench<'_>]) -> Vec<f64> {
     let mut samples: Vec<Vec<f64>> = vec![Vec::new(); benches.len()];
-    for _ in 0..opts.rounds {
-        for (i, b) in benches.iter_mut().enumerate() {
-            samples[i].push((b.run)(opts.per_round));
+    let n = benches.len();
+    for round in 0..opts.rounds {
+        // Each round starts with the next contender, so none always runs first.
+        for i in (0..n).map(|k| (k + round) % n) {
+            samples[i].push((benches[i].run)(opts.per_round));
         }
     }
     samples.into_iter().map(median).collect()

@@ -17,6 +17,7 @@ use mntns::{CloneMode, Spec};
 
 const BUSYBOX: &str = "/bin/busybox";
 
+#[derive(Clone, Copy)]
 struct Opts {
     smoke: bool,
     rounds: usize,
@@ -292,7 +293,17 @@ fn run_status(cmd: &mut Command) {
 }
 
 fn whole_process(opts: &Opts, floor: &Path, mntns: &Path) {
-    println!("Whole processes (program start-up included), the same sandbox:");
+    // Whole processes drift more with the machine than in-process loops: three times the
+    // rounds, each half as long, so every contender sees the same moments.
+    let finer = Opts {
+        rounds: opts.rounds * 3,
+        per_round: opts.per_round.div_ceil(2),
+        ..*opts
+    };
+    println!(
+        "Whole processes (program start-up included), the same sandbox ({} rounds × {}):",
+        finer.rounds, finer.per_round
+    );
     let bwrap = which("bwrap");
     let unshare = which("unshare");
     let mut benches = vec![
@@ -347,7 +358,7 @@ fn whole_process(opts: &Opts, floor: &Path, mntns: &Path) {
             }),
         });
     }
-    let m = interleave(opts, &mut benches);
+    let m = interleave(&finer, &mut benches);
     print_rows(&benches, &m, "one-shot C");
     println!();
     target(

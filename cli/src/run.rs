@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 use clap::{ArgAction, ArgMatches, Args};
+use mntns::{Base, Identity, MountEntry, Namespaces, NsKind, Root, Size, Spec, TmpfsOptions};
 
 pub mod quick;
-use mntns::{Base, Identity, MountEntry, Namespaces, NsKind, Root, Size, Spec, TmpfsOptions};
 
 /// Exit status when the sandbox could not be set up (as `env`, `chroot` and `timeout` do).
 pub const EXIT_SETUP: i32 = 125;
